@@ -1,0 +1,3 @@
+"""tripose 3D visualization with PyVista."""
+
+__all__: list[str] = []
