@@ -1,0 +1,1 @@
+"""One module per ``tripose`` subcommand; each registers itself on ``tripose.cli.app``."""

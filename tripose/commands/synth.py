@@ -1,0 +1,56 @@
+"""``tripose synth``: a synthetic session with exact ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from calibration.errors import InputError
+
+from ..cli import app
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size must look like WIDTHxHEIGHT (e.g. 640x480), got {text!r}") from None
+    if w < 64 or h < 64 or w % 2 or h % 2:
+        raise InputError(f"--size must be even and at least 64x64 pixels, got {w}x{h}")
+    return w, h
+
+
+@app.command()
+def synth(
+    out: Path = typer.Argument(..., help="Output folder for the session."),
+    cameras: int = typer.Option(4, "--cameras", help="Number of cameras (2 to 16)."),
+    frames: int = typer.Option(300, "--frames", help="Behaviour frames per camera (>= 1)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical truth."),
+    size: str = typer.Option("640x480", "--size", help="Image size WIDTHxHEIGHT in pixels."),
+    noise_px: float = typer.Option(1.0, "--noise-px", help="Detector noise (pixels, std)."),
+    outlier_rate: float = typer.Option(
+        0.05, "--outlier-rate", help="Fraction of confident outlier detections (0 to 1)."
+    ),
+    calibration_frames: int = typer.Option(
+        None, "--calibration-frames", help="Frames of the ChArUco video (default: frames, 60-300)."
+    ),
+) -> None:
+    """Generate a synthetic rig, ChArUco and behaviour videos, and their exact ground truth."""
+    from .. import synth as synth_api
+
+    if not 2 <= cameras <= 16:
+        raise InputError(f"--cameras must be between 2 and 16, got {cameras}")
+    if frames < 1:
+        raise InputError(f"--frames must be at least 1, got {frames}")
+    if noise_px < 0:
+        raise InputError(f"--noise-px must be >= 0, got {noise_px}")
+    if not 0 <= outlier_rate <= 1:
+        raise InputError(f"--outlier-rate must be within [0, 1], got {outlier_rate}")
+    if calibration_frames is not None and calibration_frames < 1:
+        raise InputError(f"--calibration-frames must be at least 1, got {calibration_frames}")
+    session = synth_api.make_session(
+        out, n_cams=cameras, n_frames=frames, seed=seed, size=_parse_size(size),
+        noise_px=noise_px, outlier_rate=outlier_rate, n_calibration_frames=calibration_frames,
+    )
+    typer.echo(f"wrote synthetic session to {session.root}")
