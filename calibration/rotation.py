@@ -69,29 +69,27 @@ def matrix_to_rodrigues(R: np.ndarray) -> np.ndarray:
     R = np.asarray(R, dtype=np.float64)
     U, _, Vt = np.linalg.svd(R)
     R = U @ Vt
-    cos = np.clip((np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0)
-    theta = np.arccos(cos)
     v = np.stack(
         [R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]],
         axis=-1,
-    )
-    sin = np.sin(theta)
-    out = np.empty(R.shape[:-2] + (3,))
-    generic = sin > 1e-6
+    )  # 2 sin(theta) axis
+    sin = np.linalg.norm(v, axis=-1) / 2.0
+    cos = (np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0
+    theta = np.arctan2(sin, cos)  # accurate over [0, pi]
+    generic = sin > 1e-4
     scale = np.where(generic, theta / np.where(generic, 2.0 * sin, 1.0), 0.5)
-    out[...] = v * scale[..., None]
-    # near pi: axis from the symmetric part
+    out = v * scale[..., None]
+    # near pi, the antisymmetric part vanishes: take the axis from the symmetric part
     near_pi = (~generic) & (cos < 0)
     if np.any(near_pi):
         Rp = R[near_pi]
-        B = (Rp + np.eye(3)) / 2.0
-        diag = np.clip(np.diagonal(B, axis1=-2, axis2=-1), 0, None)
-        axis = np.sqrt(diag)
-        # fix signs using the off-diagonal terms relative to the largest component
-        idx = np.argmax(axis, axis=-1)
-        rows = B[np.arange(len(idx)), idx]  # (m, 3)
+        c = cos[near_pi][:, None, None]
+        A = ((Rp + np.swapaxes(Rp, -1, -2)) / 2.0 - c * np.eye(3)) / (1.0 - c)  # axis axis^T
+        idx = np.argmax(np.diagonal(A, axis1=-2, axis2=-1), axis=-1)
+        rows = A[np.arange(len(idx)), idx]  # (m, 3) = a_idx * a
         axis = rows / np.sqrt(np.clip(rows[np.arange(len(idx)), idx], 1e-300, None))[:, None]
-        out[near_pi] = axis * theta[near_pi][:, None]
+        sign = np.where(np.einsum("mi,mi->m", axis, v[near_pi]) < 0, -1.0, 1.0)
+        out[near_pi] = axis * (sign * theta[near_pi])[:, None]
     return out
 
 

@@ -15,7 +15,9 @@ def _parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise InputError(f"--size must look like WIDTHxHEIGHT (e.g. 640x480), got {text!r}") from None
+        raise InputError(
+            f"--size must look like WIDTHxHEIGHT (e.g. 640x480), got {text!r}"
+        ) from None
     if w < 64 or h < 64 or w % 2 or h % 2:
         raise InputError(f"--size must be even and at least 64x64 pixels, got {w}x{h}")
     return w, h
