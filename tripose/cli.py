@@ -8,7 +8,6 @@ one clear line without a traceback and exit with status 2.
 from __future__ import annotations
 
 import logging
-import sys
 
 import typer
 
@@ -39,9 +38,9 @@ def _root(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail."),
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for package in ("tripose", "calibration", "triangulate", "pose2d", "viz3d"):
+        logging.getLogger(package).setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 def _register() -> None:
@@ -80,6 +79,3 @@ def main(argv: list[str] | None = None) -> int:
         raise
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
