@@ -1,0 +1,294 @@
+"""Board detection in calibration frames: OpenCV 5's CharucoDetector and chessboard finders.
+
+ChArUco detection tries OpenCV's legacy layout, inverted prints and mirrored views on the first
+frames where markers are found and keeps the variant that finds the most corners. Detections
+are dense arrays (NaN where a corner is not seen) so later stages stay vectorized, and they
+can be cached on disk keyed by the inputs' paths, sizes and modification times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .board import Board
+from .errors import InputError
+from .sources import CameraSource
+
+__all__ = ["Detections", "Variant", "detect_image", "detect_source", "detect_sources",
+           "VARIANTS"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the board appears: OpenCV's legacy layout, inverted print, mirrored view."""
+
+    legacy: bool = False
+    inverted: bool = False
+    mirrored: bool = False
+
+
+VARIANTS = tuple(Variant(lg, inv, mir) for mir in (False, True) for inv in (False, True)
+                 for lg in (False, True))
+
+
+@dataclass
+class Detections:
+    """One camera's board corners over its frames.
+
+    Attributes
+    ----------
+    camera : str
+    image_size : (width, height) pixels
+    frame_ids : (n_frames,) int
+        Frames that were examined (every ``step``-th).
+    corners : (n_frames, n_corners, 2) float64 pixels
+        NaN where a corner was not detected.
+    variant : Variant
+    """
+
+    camera: str
+    image_size: tuple[int, int]
+    frame_ids: np.ndarray
+    corners: np.ndarray
+    variant: Variant = field(default_factory=Variant)
+
+    @property
+    def n_found(self) -> np.ndarray:
+        """(n_frames,) corners found per frame."""
+        return np.isfinite(self.corners[..., 0]).sum(-1)
+
+
+class _Detector:
+    """Board detector for one variant (kept per process; OpenCV objects are not picklable)."""
+
+    def __init__(self, board: Board, variant: Variant) -> None:
+        self.board = board
+        self.variant = variant
+        if board.type == "charuco":
+            params = cv2.aruco.DetectorParameters()
+            params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+            cparams = cv2.aruco.CharucoParameters()
+            cparams.tryRefineMarkers = True
+            self.cv = cv2.aruco.CharucoDetector(board.cv2_board(legacy=variant.legacy), cparams,
+                                                params)
+
+    def __call__(self, gray: np.ndarray) -> np.ndarray:
+        out = np.full((self.board.n_corners, 2), np.nan)
+        img = 255 - gray if self.variant.inverted else gray
+        if self.variant.mirrored:
+            img = cv2.flip(img, 1)
+        if self.board.type == "charuco":
+            corners, ids, _, _ = self.cv.detectBoard(img)
+            if corners is None or ids is None or len(ids) == 0:
+                return out
+            out[np.asarray(ids).ravel()] = np.asarray(corners, dtype=np.float64).reshape(-1, 2)
+        else:
+            pattern = self.board.inner_corners
+            flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
+            found, corners = cv2.findChessboardCorners(img, pattern, flags=flags)
+            if found:
+                corners = cv2.cornerSubPix(
+                    img, corners.astype(np.float32), (5, 5), (-1, -1),
+                    (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-3))
+            else:
+                found, corners = cv2.findChessboardCornersSB(img, pattern)
+            if not found:
+                return out
+            out[:] = corners.reshape(-1, 2)
+        if self.variant.mirrored:
+            out[:, 0] = gray.shape[1] - 1 - out[:, 0]
+        return out
+
+
+def detect_image(gray: np.ndarray, board: Board, variant: Variant | None = None) -> np.ndarray:
+    """Detect board corners in one grey image.
+
+    Parameters
+    ----------
+    gray : (h, w) uint8
+    board : Board
+    variant : Variant, optional (default: the board's legacy/inverted flags, not mirrored)
+
+    Returns
+    -------
+    corners : (n_corners, 2) pixels, NaN where not found
+    """
+    if variant is None:
+        variant = Variant(bool(board.legacy), bool(board.inverted), False)
+    return _Detector(board, variant)(gray)
+
+
+def _candidate_variants(board: Board) -> list[Variant]:
+    if board.type != "charuco":
+        return [Variant(False, bool(board.inverted), False)]
+    legacy = [board.legacy] if board.legacy is not None else [False, True]
+    inverted = [board.inverted] if board.inverted is not None else [False, True]
+    return [v for v in VARIANTS if v.legacy in legacy and v.inverted in inverted]
+
+
+def _choose_variant(frames: list[np.ndarray], board: Board, camera: str) -> Variant | None:
+    """The variant that finds the most corners on a few frames, or None when none works."""
+    cands = _candidate_variants(board)
+    if len(cands) == 1:
+        return cands[0]
+    best, best_n = None, 0
+    for v in cands:
+        det = _Detector(board, v)
+        n = int(sum(np.isfinite(det(f)[:, 0]).sum() for f in frames))
+        if n > best_n * 1.05:  # prefer the plain variants unless another does clearly better
+            best, best_n = v, n
+    if best is not None:
+        log.debug("camera %s: board variant %s (%d corners on %d probe frames)", camera, best,
+                  best_n, len(frames))
+    return best
+
+
+def _has_markers(gray: np.ndarray, board: Board) -> bool:
+    if board.type != "charuco":
+        return True
+    det = cv2.aruco.ArucoDetector(board.aruco_dictionary(), cv2.aruco.DetectorParameters())
+    for img in (gray, 255 - gray):
+        _, ids, _ = det.detectMarkers(img)
+        if ids is not None and len(ids) >= 2:
+            return True
+    return False
+
+
+def detect_source(source: CameraSource, board: Board, step: int = 1,
+                  variant: Variant | None = None, probe_frames: int = 3) -> Detections:
+    """Detect the board in every ``step``-th frame of one camera.
+
+    Parameters
+    ----------
+    source : CameraSource
+    board : Board
+    step : int
+        Examine every ``step``-th frame (videos: skipped frames are grabbed, not decoded).
+    variant : Variant, optional
+        Skip auto-detection of legacy / inverted / mirrored.
+    probe_frames : int
+        Frames with markers used to choose the variant.
+
+    Returns
+    -------
+    Detections
+    """
+    ids, rows, probes, pending = [], [], [], []
+    det = _Detector(board, variant) if variant is not None else None
+    for fid, gray in source.frames(step):
+        if det is None:
+            pending.append((fid, gray))
+            if _has_markers(gray, board):
+                probes.append(gray)
+            if len(probes) >= probe_frames or len(pending) >= 60:
+                variant = _choose_variant(probes, board, source.name) if probes else None
+                if variant is None and len(pending) >= 60:
+                    variant = _candidate_variants(board)[0]
+                if variant is not None:
+                    det = _Detector(board, variant)
+                    for pf, pg in pending:
+                        ids.append(pf)
+                        rows.append(det(pg))
+                    pending = []
+            continue
+        ids.append(fid)
+        rows.append(det(gray))
+    if det is None:  # short input: decide on what was seen
+        variant = (_choose_variant(probes, board, source.name) if probes else None) or \
+            _candidate_variants(board)[0]
+        det = _Detector(board, variant)
+        for pf, pg in pending:
+            ids.append(pf)
+            rows.append(det(pg))
+    corners = np.stack(rows) if rows else np.zeros((0, board.n_corners, 2))
+    return Detections(source.name, source.image_size, np.asarray(ids, int), corners, variant)
+
+
+def _cache_key(source: CameraSource, board: Board, step: int) -> str:
+    blob = json.dumps([source.fingerprint(), asdict(board), step, 1], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _detect_cached(source: CameraSource, board: Board, step: int,
+                   cache_dir: Path | None) -> Detections:
+    path = None
+    if cache_dir is not None:
+        path = cache_dir / f"detections-{source.name}-{_cache_key(source, board, step)}.npz"
+        if path.exists():
+            z = np.load(path)
+            return Detections(source.name, tuple(int(v) for v in z["image_size"]),
+                              z["frame_ids"], z["corners"], Variant(*map(bool, z["variant"])))
+    d = detect_source(source, board, step)
+    if path is not None:
+        from .atomic import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            v = d.variant
+            np.savez_compressed(fh, image_size=np.array(d.image_size), frame_ids=d.frame_ids,
+                                corners=d.corners,
+                                variant=np.array([v.legacy, v.inverted, v.mirrored]))
+    return d
+
+
+def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
+                   n_jobs: int | None = None, cache_dir: str | Path | None = None,
+                   progress: bool = False) -> list[Detections]:
+    """Detect the board for every camera, in parallel over cameras, with an optional cache.
+
+    Parameters
+    ----------
+    sources : list of CameraSource
+    board : Board
+    step : int
+        Examine every ``step``-th frame.
+    n_jobs : int, optional
+        Worker processes (default: one per core, at most one per camera).
+    cache_dir : path, optional
+        Where detections are cached; a rerun with other solver options skips decoding.
+    progress : bool
+        Show a progress bar over cameras.
+
+    Returns
+    -------
+    list of Detections
+        In the order of ``sources``.
+
+    Raises
+    ------
+    InputError
+        A camera where the board was never found, listing the variants tried.
+    """
+    import os
+
+    from joblib import Parallel, delayed
+
+    cache = Path(cache_dir) if cache_dir is not None else None
+    jobs = n_jobs or max(1, min(len(sources), os.cpu_count() or 1))
+    tasks = (delayed(_detect_cached)(s, board, step, cache) for s in sources)
+    if progress:
+        from tqdm.auto import tqdm
+
+        tasks = tqdm(list(tasks), desc="detecting board", unit="camera")
+    results = Parallel(n_jobs=jobs)(tasks)
+    for d in results:
+        if d.n_found.max(initial=0) == 0:
+            tried = ", ".join(
+                f"legacy={v.legacy} inverted={v.inverted} mirrored={v.mirrored}"
+                for v in _candidate_variants(board))
+            what = (f"ChArUco {board.squares_x}x{board.squares_y} {board.dictionary}"
+                    if board.type == "charuco" else
+                    f"checkerboard with {board.inner_corners} inner corners")
+            raise InputError(
+                f"camera {d.camera!r}: no board found in {len(d.frame_ids)} frames; looked for "
+                f"a {what} (tried {tried}). Check the board file (squares, dictionary) "
+                f"against the printed board")
+    return results
