@@ -1,0 +1,55 @@
+"""``tripose calibrate``: board videos or images from N cameras to calibration.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..cli import app
+
+
+@app.command()
+def calibrate(
+    inputs: list[str] = typer.Argument(..., help="PATH or NAME=PATH per camera: a video, a "
+                                       "folder of images, or a quoted glob of images."),
+    board: Path = typer.Option(..., "--board", help="Board TOML (ours, sleap-anipose's or "
+                               "anipose's [calibration] keys)."),
+    output: Path = typer.Option(..., "-o", "--output", help="calibration.toml to write."),
+    report: Path = typer.Option(None, "--report", help="Folder for report.json and pictures."),
+    fisheye: bool = typer.Option(False, "--fisheye", help="Fisheye (Kannala-Brandt) lenses."),
+    intrinsics: Path = typer.Option(None, "--intrinsics", help="Keep the intrinsics of this "
+                                    "calibration.toml (cameras matched by name)."),
+    step: int = typer.Option(1, "--step", help="Examine every STEP-th frame."),
+    distortion: str = typer.Option("k1k2p1p2", "--distortion", help="Pinhole distortion "
+                                   "model: none, k1, k1k2, k1k2p1p2, k1k2p1p2k3."),
+    cache: Path = typer.Option(None, "--cache", help="Detection cache folder (default: "
+                               ".tripose-cache beside the output)."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Worker processes."),
+) -> None:
+    """Calibrate a rig: intrinsics, extrinsics and a robust bundle adjustment."""
+    from calibration import load_board
+    from calibration.api import calibrate as run
+    from calibration.errors import InputError
+    from calibration.report import write_report
+
+    if step < 1:
+        raise InputError(f"--step must be at least 1, got {step}")
+    b = load_board(board)
+    cache_dir = cache if cache is not None else output.resolve().parent / ".tripose-cache"
+    result = run(inputs, b, fisheye=fisheye, intrinsics=intrinsics, step=step,
+                 cache_dir=cache_dir, n_jobs=jobs, progress=True, distortion_model=distortion)
+    result.rig.save(output)
+    r = result.report
+    typer.echo(f"wrote {output}: {result.rig.n_cams} cameras, median reprojection "
+               f"{r['reprojection_median_px']:.3f} px, rmse {r['reprojection_rmse_px']:.3f} px")
+    for name, c in r["cameras"].items():
+        med = c["reprojection_median_px"]
+        typer.echo(f"  {name:>12s}: {c['n_detections']:5d} detections, median "
+                   f"{med if med is not None else float('nan'):.3f} px")
+    bl = r["board_length_error"]
+    if bl["median_abs"] is not None:
+        typer.echo(f"  square length check: median |error| {bl['median_abs']:.3f} "
+                   f"{bl['units']} over {bl['n_pairs']} corner pairs")
+    if report is not None:
+        typer.echo(f"report: {write_report(result, report)}")
