@@ -74,12 +74,16 @@ class _Detector:
         self.board = board
         self.variant = variant
         if board.type == "charuco":
-            params = cv2.aruco.DetectorParameters()
-            params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+            cv_board = board.cv2_board(legacy=variant.legacy)
             cparams = cv2.aruco.CharucoParameters()
             cparams.tryRefineMarkers = True
-            self.cv = cv2.aruco.CharucoDetector(board.cv2_board(legacy=variant.legacy), cparams,
-                                                params)
+            # fast path: one adaptive-threshold pass; the full multi-scale search (OpenCV's
+            # default windows 3..23) only when the fast pass finds few markers
+            fast = cv2.aruco.DetectorParameters()
+            fast.adaptiveThreshWinSizeMin = fast.adaptiveThreshWinSizeMax = 7
+            self.fast = cv2.aruco.CharucoDetector(cv_board, cparams, fast)
+            self.cv = cv2.aruco.CharucoDetector(cv_board, cparams, cv2.aruco.DetectorParameters())
+            self.n_markers = len(cv_board.getIds())
 
     def __call__(self, gray: np.ndarray) -> np.ndarray:
         out = np.full((self.board.n_corners, 2), np.nan)
@@ -87,7 +91,9 @@ class _Detector:
         if self.variant.mirrored:
             img = cv2.flip(img, 1)
         if self.board.type == "charuco":
-            corners, ids, _, _ = self.cv.detectBoard(img)
+            corners, ids, _, marker_ids = self.fast.detectBoard(img)
+            if marker_ids is None or len(marker_ids) < 0.5 * self.n_markers:
+                corners, ids, _, marker_ids = self.cv.detectBoard(img)
             if corners is None or ids is None or len(ids) == 0:
                 return out
             out[np.asarray(ids).ravel()] = np.asarray(corners, dtype=np.float64).reshape(-1, 2)
