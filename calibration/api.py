@@ -134,23 +134,17 @@ def calibrate_detections(
     t_init = time.perf_counter()
 
     views = _choose_views(poses.valid, max_views)
-    view_of_frame = np.full(len(frame_ids), -1)
-    view_of_frame[views] = np.arange(len(views))
-    use = poses.valid[:, views][:, :, None] & np.isfinite(corners[:, views, :, 0])
+    sub = corners[:, views]  # (n_cams, n_views, n_corners, 2)
+    use = poses.valid[:, views][:, :, None] & np.isfinite(sub[..., 0])
     cam_idx, v_idx, pt_idx = np.nonzero(use)
-    obs = corners[:, views][cam_idx, v_idx, pt_idx]
+    obs = sub[cam_idx, v_idx, pt_idx]
     from .bundle import bundle_adjust
 
     ba = bundle_adjust(
         rig, board.object_points(), cam_idx, v_idx, pt_idx, obs,
         matrix_to_rodrigues(board_R[views]), board_t[views],
         refine_intrinsics=refine_intrinsics and intrinsics is None,
-        intrinsics_model="k1k2p1p2" if not fisheye else "fisheye",
-        outlier_threshold_px=outlier_threshold_px,
-    ) if _ba_supports_model() else bundle_adjust(
-        rig, board.object_points(), cam_idx, v_idx, pt_idx, obs,
-        matrix_to_rodrigues(board_R[views]), board_t[views],
-        refine_intrinsics=refine_intrinsics and intrinsics is None,
+        intrinsics_model="fisheye" if fisheye else distortion_model,
         outlier_threshold_px=outlier_threshold_px,
     )
     rig = ba.rig
@@ -206,14 +200,6 @@ def calibrate_detections(
                          "calibrated_by": "tripose"})
     return CalibrationResult(rig, report, corners, frame_ids, board, ba.residuals, cam_idx,
                              v_idx, inl, views, ba.board_rvecs, ba.board_tvecs)
-
-
-def _ba_supports_model() -> bool:
-    import inspect
-
-    from .bundle import bundle_adjust
-
-    return "intrinsics_model" in inspect.signature(bundle_adjust).parameters
 
 
 def calibrate(

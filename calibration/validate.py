@@ -67,3 +67,52 @@ def board_length_errors(rig: CameraRig, corners: np.ndarray, board: Board) -> np
     dy = np.linalg.norm(grid[:, 1:] - grid[:, :-1], axis=-1).ravel()
     d = np.concatenate([dx, dy])
     return d[np.isfinite(d)] - board.square_length
+
+
+def compare_rigs(estimate: CameraRig, truth: CameraRig, names: list[str] | None = None) -> dict:
+    """Errors of an estimated rig against the truth after the best rigid alignment.
+
+    The estimate's world frame is arbitrary (gauge), so it is first mapped onto the truth's by
+    the rigid transform that best aligns the camera poses (chordal mean of the per-camera
+    rotations, then a least-squares translation of the centres).
+
+    Parameters
+    ----------
+    estimate, truth : CameraRig
+        Same units; cameras matched by name.
+    names : list of str, optional
+        Cameras to compare (default: the truth's).
+
+    Returns
+    -------
+    dict
+        Per camera ``focal_error_pct``, ``principal_point_error_px``, ``rotation_error_deg``,
+        ``center_error`` (rig units), plus their maxima under ``max_*``.
+    """
+    from .rotation import rotation_angle_deg
+
+    names = list(names or truth.names)
+    Re = np.stack([estimate[n].R for n in names])
+    Rt = np.stack([truth[n].R for n in names])
+    Ra = np.swapaxes(Rt, 1, 2) @ Re  # per camera: estimate world -> true world
+    U, _, Vt = np.linalg.svd(Ra.sum(0))
+    R = U @ np.diag([1, 1, np.sign(np.linalg.det(U @ Vt))]) @ Vt
+    ce = np.stack([estimate[n].center for n in names])
+    ct = np.stack([truth[n].center for n in names])
+    t = (ct - ce @ R.T).mean(0)
+    aligned_c = ce @ R.T + t
+    aligned_R = Re @ R.T
+    out = {"cameras": {}}
+    for k, n in enumerate(names):
+        fe, ft = np.array(estimate[n].focal), np.array(truth[n].focal)
+        pe, pt = np.array(estimate[n].principal_point), np.array(truth[n].principal_point)
+        out["cameras"][n] = {
+            "focal_error_pct": float(100 * np.max(np.abs(fe - ft) / ft)),
+            "principal_point_error_px": float(np.linalg.norm(pe - pt)),
+            "rotation_error_deg": float(rotation_angle_deg(aligned_R[k], Rt[k])),
+            "center_error": float(np.linalg.norm(aligned_c[k] - ct[k])),
+        }
+    for key in ("focal_error_pct", "principal_point_error_px", "rotation_error_deg",
+                "center_error"):
+        out[f"max_{key}"] = max(c[key] for c in out["cameras"].values())
+    return out

@@ -1,0 +1,62 @@
+"""Calibration against synthetic ground truth: ChArUco videos rendered through known cameras."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calibration import load_board, load_rig
+from calibration.api import calibrate
+from calibration.validate import compare_rigs
+from tripose.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def synth4(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cal4")
+    assert main(["synth", str(out), "--cameras", "4", "--frames", "10",
+                 "--calibration-frames", "200", "--seed", "5"]) == 0
+    return out
+
+
+def test_calibration_matches_truth_4_cameras(synth4, tmp_path):
+    root = synth4
+    truth = load_rig(root / "ground_truth" / "calibration.toml")
+    inputs = [str(root / "calibration" / f"{n}.mp4") for n in truth.names]
+    result = calibrate(inputs, load_board(root / "board.toml"), cache_dir=tmp_path)
+    assert result.rig.names == truth.names
+    cmp = compare_rigs(result.rig, truth)
+    assert cmp["max_focal_error_pct"] < 0.2, cmp
+    assert cmp["max_principal_point_error_px"] < 2.0, cmp
+    assert cmp["max_rotation_error_deg"] < 0.1, cmp
+    assert cmp["max_center_error"] < 0.5, cmp
+    assert result.report["reprojection_median_px"] < 0.5
+    # the rig's own check: squares triangulate to 12 mm
+    assert result.report["board_length_error"]["median_abs"] < 0.05
+
+
+def test_cli_writes_calibration_and_report(synth4, tmp_path):
+    import json
+
+    root = synth4
+    out = tmp_path / "calibration.toml"
+    code = main(["calibrate", "--board", str(root / "board.toml"), "-o", str(out), "--report",
+                 str(tmp_path / "report"), "--cache", str(tmp_path / "cache"),
+                 *[str(p) for p in sorted((root / "calibration").glob("*.mp4"))]])
+    assert code == 0
+    rig = load_rig(out)
+    assert rig.names == ["cam0", "cam1", "cam2", "cam3"] and rig.units == "mm"
+    rep = json.loads((tmp_path / "report" / "report.json").read_text())
+    for key in ("reprojection_median_px", "reprojection_rmse_px", "cameras", "covisibility"):
+        assert key in rep
+    for cam in rep["cameras"].values():
+        assert cam["n_detections"] > 0 and cam["reprojection_median_px"] < 0.5
+    counts = np.array(rep["covisibility"]["counts"])
+    assert counts.shape == (4, 4) and (counts > 0).all()
+    for pic in rep["pictures"].values():
+        assert (tmp_path / "report" / pic).stat().st_size > 5000
+    # a rerun with other solver options reuses the cached detections
+    cached = list((tmp_path / "cache").glob("detections-*.npz"))
+    assert len(cached) == 4
