@@ -81,8 +81,30 @@ def draw_keypoints(image: np.ndarray, points2d: np.ndarray, limbs: list[tuple[in
     return out
 
 
+def _tile(img: np.ndarray, crop, width: int, label: str, points=None, limbs=(),
+          visible=None) -> np.ndarray:
+    """Resize (a square crop of) an image to ``width`` px wide, draw points, add a label."""
+    h, w = img.shape[:2]
+    if crop is None:
+        x0, y0, sx, sy = 0.0, 0.0, float(w), float(h)
+    else:
+        (x0, y0), side = crop
+        x0, y0, sx, sy = float(x0), float(y0), float(side), float(side) * h / w
+    scale = width / sx
+    M = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
+    out = cv2.warpAffine(img, M, (width, int(round(sy * scale))),
+                         flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT)
+    if points is not None:
+        p = (np.asarray(points) - [x0, y0]) * scale
+        out = draw_keypoints(out, p, limbs, visible, radius=max(2, int(scale)))
+    cv2.putText(out, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1,
+                cv2.LINE_AA)
+    return out
+
+
 def session_preview(session: str | Path, out_png: str | Path, behaviour_frame: int | None = None,
-                    calibration_frame: int | None = None, width: int = 400) -> Path:
+                    calibration_frame: int | None = None, width: int = 320) -> Path:
     """Write a PNG: one row per camera, calibration frame (true corners in green) and behaviour
     frame (true keypoints, hollow where occluded).
 
@@ -116,17 +138,20 @@ def session_preview(session: str | Path, out_png: str | Path, behaviour_frame: i
                                cv2.MARKER_CROSS, 9, 1)
         pts, lik, _ = from_dlc_file(root / "ground_truth" / "pose2d" / f"{cam.name}.h5")
         f = len(pts) // 3 if behaviour_frame is None else behaviour_frame
-        beh = draw_keypoints(read_frame(root / "videos" / f"{cam.name}.mp4", f), pts[f],
-                             skel.limb_indices(), lik[f] > 0.5)
-        row = []
-        for img, label in ((cal, f"{cam.name} calibration #{calibration_frame}"),
-                           (beh, f"{cam.name} behaviour #{f}")):
-            scale = width / img.shape[1]
-            img = cv2.resize(img, (width, int(round(img.shape[0] * scale))),
-                             interpolation=cv2.INTER_AREA)
-            cv2.putText(img, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1,
-                        cv2.LINE_AA)
-            row.append(img)
+        frame = read_frame(root / "videos" / f"{cam.name}.mp4", f)
+        full = _tile(frame, None, width, f"{cam.name} behaviour #{f}")
+        # zoom on the hand: a square crop around the keypoints, drawn after resizing
+        ok = np.isfinite(pts[f]).all(-1)
+        crop = None
+        if ok.any():
+            lo, hi = pts[f][ok].min(0), pts[f][ok].max(0)
+            side = float(max(hi - lo)) * 1.4 + 20
+            c0 = (lo + hi) / 2 - np.array([side, side * frame.shape[0] / frame.shape[1]]) / 2
+            crop = (c0, side)
+        zoom = _tile(frame, crop, width, "zoom: true keypoints (hollow: occluded)",
+                     pts[f], skel.limb_indices(), lik[f] > 0.5)
+        row = [_tile(cal, None, width, f"{cam.name} calibration #{calibration_frame}"), full,
+               zoom]
         tiles.append(np.concatenate(row, axis=1))
     sheet = np.concatenate(tiles, axis=0)
     with atomic_path(out_png) as tmp:
