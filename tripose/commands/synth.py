@@ -34,6 +34,7 @@ def synth(
     outlier_rate: float = typer.Option(
         0.05, "--outlier-rate", help="Fraction of confident outlier detections (0 to 1)."
     ),
+    crf: int = typer.Option(12, "--crf", help="Video quality (x264 CRF, 0 = lossless)."),
     calibration_frames: int = typer.Option(
         None, "--calibration-frames", help="Frames of the ChArUco video (default: frames, 60-300)."
     ),
@@ -51,8 +52,11 @@ def synth(
         raise InputError(f"--outlier-rate must be within [0, 1], got {outlier_rate}")
     if calibration_frames is not None and calibration_frames < 1:
         raise InputError(f"--calibration-frames must be at least 1, got {calibration_frames}")
+    if not 0 <= crf <= 51:
+        raise InputError(f"--crf must be within [0, 51], got {crf}")
     session = synth_api.make_session(
         out, n_cams=cameras, n_frames=frames, seed=seed, size=_parse_size(size),
         noise_px=noise_px, outlier_rate=outlier_rate, n_calibration_frames=calibration_frames,
+        crf=crf,
     )
     typer.echo(f"wrote synthetic session to {session.root}")

@@ -434,7 +434,8 @@ def keypoint_visibility(points3d_frame: np.ndarray, camera: Camera, depth: np.nd
 
 
 def render_behaviour_video(camera: Camera, points3d: np.ndarray, path: str | Path,
-                           rng: np.random.Generator, fps: float = 100.0) -> np.ndarray:
+                           rng: np.random.Generator, fps: float = 100.0,
+                           crf: int = 12) -> np.ndarray:
     """Render a behaviour video of the forelimb for one camera and report keypoint visibility.
 
     Adds slow lighting changes (brightness and light direction) and Gaussian sensor noise
@@ -479,7 +480,7 @@ def render_behaviour_video(camera: Camera, points3d: np.ndarray, path: str | Pat
     noise_bank = noise_bank.astype(np.int16)
     offsets = rng.integers(0, _NOISE_PAD, (n, 2))
     visible = np.zeros((n, _N_JOINTS), dtype=bool)
-    with VideoWriter(path, (w, h), fps=fps) as vw:
+    with VideoWriter(path, (w, h), fps=fps, crf=crf) as vw:
         for k in range(n):
             oy, ox = offsets[k]
             frame, depth = render_behaviour_frame(
