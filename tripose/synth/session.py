@@ -9,7 +9,7 @@ Layout written under ``OUT``::
     ground_truth/calibration.toml   the true rig (anipose format, mm)
     ground_truth/points3d.csv       true 3D ({bp}_x, {bp}_y, {bp}_z, fnum)
     ground_truth/pose2d/<cam>.h5    exact projections (NaN outside the image;
-                                    likelihood 1 visible, 0 occluded)
+                                    likelihood 1 visible, 0 occluded), and the same as .csv
     ground_truth/board_corners.npz  true ChArUco corners per camera and frame
     ground_truth/detections.npz     which detections are outliers / occluded / outside
 """
@@ -189,7 +189,7 @@ def make_session(
     for i, cam in enumerate(rig):
         to_dlc_file(gt / "pose2d" / f"{cam.name}.h5", truth2d[i],
                     np.where(visible[i] & inside[i], 1.0, 0.0), skeleton.bodyparts,
-                    scorer="ground_truth")
+                    scorer="ground_truth", csv=True)
         to_dlc_file(root / "pose2d" / f"{cam.name}.h5", det.points2d[i], det.scores[i],
                     skeleton.bodyparts, scorer="simulated_detector")
     with atomic_path(gt / "board_corners.npz") as tmp:
