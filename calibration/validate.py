@@ -12,7 +12,7 @@ import numpy as np
 from .board import Board
 from .rig import CameraRig
 
-__all__ = ["triangulate_linear", "board_length_errors"]
+__all__ = ["triangulate_linear", "board_length_errors", "compare_rigs", "rigid_alignment"]
 
 
 def triangulate_linear(rig: CameraRig, points2d: np.ndarray) -> np.ndarray:
@@ -92,14 +92,11 @@ def compare_rigs(estimate: CameraRig, truth: CameraRig, names: list[str] | None 
     from .rotation import rotation_angle_deg
 
     names = list(names or truth.names)
+    R, t = rigid_alignment(estimate, truth, names)
     Re = np.stack([estimate[n].R for n in names])
     Rt = np.stack([truth[n].R for n in names])
-    Ra = np.swapaxes(Rt, 1, 2) @ Re  # per camera: estimate world -> true world
-    U, _, Vt = np.linalg.svd(Ra.sum(0))
-    R = U @ np.diag([1, 1, np.sign(np.linalg.det(U @ Vt))]) @ Vt
     ce = np.stack([estimate[n].center for n in names])
     ct = np.stack([truth[n].center for n in names])
-    t = (ct - ce @ R.T).mean(0)
     aligned_c = ce @ R.T + t
     aligned_R = Re @ R.T
     out = {"cameras": {}}
@@ -116,3 +113,25 @@ def compare_rigs(estimate: CameraRig, truth: CameraRig, names: list[str] | None 
                 "center_error"):
         out[f"max_{key}"] = max(c[key] for c in out["cameras"].values())
     return out
+
+
+def rigid_alignment(estimate: CameraRig, truth: CameraRig,
+                    names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rigid transform taking the estimate's world frame onto the truth's.
+
+    Chordal mean of the per-camera rotations ``R_true^T R_est``, then the least-squares
+    translation of the camera centres.
+
+    Returns
+    -------
+    R : (3, 3), t : (3,)
+        ``X_truth = R @ X_estimate + t``.
+    """
+    names = list(names or truth.names)
+    Re = np.stack([estimate[n].R for n in names])
+    Rt = np.stack([truth[n].R for n in names])
+    U, _, Vt = np.linalg.svd((np.swapaxes(Rt, 1, 2) @ Re).sum(0))
+    R = U @ np.diag([1, 1, np.sign(np.linalg.det(U @ Vt))]) @ Vt
+    ce = np.stack([estimate[n].center for n in names])
+    ct = np.stack([truth[n].center for n in names])
+    return R, (ct - ce @ R.T).mean(0)

@@ -16,7 +16,7 @@ import numpy as np
 
 from benchmarks.common import SHARED_DATA, save_result, timeit
 from calibration import load_board
-from calibration.detect import _Detector, _choose_variant
+from calibration.detect import _choose_variant, _Detector
 
 
 def load_frames(session: Path | None, limit: int = 40):

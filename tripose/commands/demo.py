@@ -22,7 +22,12 @@ def demo(
 
     s = run_demo(out, session=session, fresh=fresh, seed=seed)
     typer.echo(f"session      {s['session']}")
-    typer.echo(f"calibration  {s['calibration']['source']}")
+    c = s["calibration"]
+    typer.echo(f"calibration  {c['source']}: median reprojection "
+               f"{c['reprojection_median_px']:.3f} px, max focal error "
+               f"{c['focal_error_pct_max']:.3f}%, max rotation error "
+               f"{c['rotation_error_deg_max']:.3f} deg, max centre error "
+               f"{c['center_error_mm_max']:.3f} mm ({c['seconds']:.1f} s)")
     for method, r in s.get("triangulation", {}).items():
         if isinstance(r, dict):
             typer.echo(f"triangulate  {method:7s} median {r['median_error_mm']:.3f} mm   "

@@ -1,0 +1,98 @@
+"""End-to-end calibration: tripose vs aniposelib ``calibrate_videos`` on the same synthetic
+ChArUco videos, timed from the video files (detection included), errors against the truth.
+
+Usage: .venv/bin/python -m benchmarks.calibration.bench_calibrate [--cameras 4 8] [--frames 200]
+
+Each rig is generated once (``tripose synth``, seed 0) into /tmp; results go to
+benchmarks/results/calibration_e2e.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import save_result
+from calibration import CameraRig, load_board, load_rig
+from calibration.api import calibrate
+from calibration.validate import compare_rigs
+from tripose.synth import make_session
+
+
+def run_aniposelib(videos, names, board):
+    from aniposelib.boards import CharucoBoard
+    from aniposelib.cameras import CameraGroup
+
+    bits = int(board.dictionary.split("_")[1][0])
+    size = int(board.dictionary.rsplit("_", 1)[1])
+    ab = CharucoBoard(board.squares_x, board.squares_y, board.square_length,
+                      board.marker_length, marker_bits=bits, dict_size=size)
+    group = CameraGroup.from_names(names)
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        error, rows = group.calibrate_videos([[str(v)] for v in videos], ab, verbose=False)
+    seconds = time.perf_counter() - t
+    n_corners = int(sum(sum(len(np.asarray(r["corners"]).reshape(-1, 2)) for r in cam_rows)
+                        for cam_rows in rows))
+    return CameraRig.from_aniposelib(group), seconds, float(error), n_corners
+
+
+def summarize(cmp: dict) -> dict:
+    return {k: v for k, v in cmp.items() if k.startswith("max_")}
+
+
+def bench(n_cams: int, n_frames: int, repeats: int) -> dict:
+    root = Path(tempfile.mkdtemp(prefix=f"tripose_bench_cal{n_cams}_"))
+    make_session(root, n_cams=n_cams, n_frames=10, n_calibration_frames=n_frames, seed=0)
+    truth = load_rig(root / "ground_truth" / "calibration.toml")
+    board = load_board(root / "board.toml")
+    videos = [root / "calibration" / f"{n}.mp4" for n in truth.names]
+    ours_t = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        res = calibrate([str(v) for v in videos], board)  # no cache: detection included
+        ours_t.append(time.perf_counter() - t)
+    ours = compare_rigs(res.rig, truth)
+    a_rig, a_seconds, a_err, a_corners = run_aniposelib(videos, truth.names, board)
+    theirs = compare_rigs(a_rig, truth)
+    n_ours = int(sum(v["n_corners"] for v in res.report["cameras"].values()))
+    return {
+        "cameras": n_cams, "frames": n_frames,
+        "tripose": {"seconds_median": float(np.median(ours_t)), "seconds_all": ours_t,
+                    "reprojection_median_px": res.report["reprojection_median_px"],
+                    "corners_detected": n_ours, **summarize(ours)},
+        "aniposelib": {"seconds": a_seconds, "reported_error": a_err,
+                       "corners_detected": a_corners, **summarize(theirs)},
+        "speedup": a_seconds / float(np.median(ours_t)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cameras", type=int, nargs="+", default=[4, 8])
+    ap.add_argument("--frames", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    rows = [bench(n, args.frames, args.repeats) for n in args.cameras]
+    path = save_result("calibration_e2e", {"runs": rows})
+    keys = ["max_focal_error_pct", "max_principal_point_error_px", "max_rotation_error_deg",
+            "max_center_error"]
+    print("cams  tool        seconds  focal%  pp_px  rot_deg  centre_mm  corners")
+    for r in rows:
+        for tool in ("tripose", "aniposelib"):
+            d = r[tool]
+            s = d.get("seconds_median", d.get("seconds"))
+            print(f"{r['cameras']:4d}  {tool:10s} {s:8.1f} " + " ".join(
+                f"{d[k]:8.3f}" for k in keys) + f"  {d['corners_detected']}")
+        print(f"      speedup {r['speedup']:.1f}x")
+    print(f"-> {path}")
+
+
+if __name__ == "__main__":
+    main()
