@@ -78,7 +78,7 @@ class _Detector:
             cparams = cv2.aruco.CharucoParameters()
             cparams.tryRefineMarkers = True
             # fast path: one adaptive-threshold pass; the full multi-scale search (OpenCV's
-            # default windows 3..23) only when the fast pass finds few markers
+            # default windows 3..23) only when the fast pass finds some but few markers
             fast = cv2.aruco.DetectorParameters()
             fast.adaptiveThreshWinSizeMin = fast.adaptiveThreshWinSizeMax = 7
             self.fast = cv2.aruco.CharucoDetector(cv_board, cparams, fast)
@@ -92,7 +92,8 @@ class _Detector:
             img = cv2.flip(img, 1)
         if self.board.type == "charuco":
             corners, ids, _, marker_ids = self.fast.detectBoard(img)
-            if marker_ids is None or len(marker_ids) < 0.5 * self.n_markers:
+            n_found = 0 if marker_ids is None else len(marker_ids)
+            if 0 < n_found < 0.5 * self.n_markers:  # a board is there, but hard to read
                 corners, ids, _, marker_ids = self.cv.detectBoard(img)
             if corners is None or ids is None or len(ids) == 0:
                 return out

@@ -16,27 +16,27 @@ import numpy as np
 
 from benchmarks.common import SHARED_DATA, save_result, timeit
 from calibration import load_board
-from calibration.detect import _choose_variant, _Detector
+from calibration.detect import Variant, _choose_variant, _Detector
 
 
-def load_frames(session: Path | None, limit: int = 40):
+def load_frames(session: Path | None, limit: int = 0):
     if session is None:
         root = SHARED_DATA / "sleap_anipose_minimal"
         board = load_board(root / "board.toml")
         files = sorted((root / "back" / "calibration_images").glob("*.jpg"))
-        frames = [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files[:limit]]
+        frames = [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files[:limit or None]]
         return board, frames, "sleap_anipose_minimal/back (real, 1280x1024 JPEG)"
     board = load_board(session / "board.toml")
     frames = []
     for video in sorted((session / "calibration").glob("*.mp4")):
         cap = cv2.VideoCapture(str(video))
-        while len(frames) < limit:
+        while not limit or len(frames) < limit:
             ok, f = cap.read()
             if not ok:
                 break
             frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))
         cap.release()
-    return board, frames, f"synthetic session {session}"
+    return board, frames, f"synthetic session, all calibration videos ({len(frames)} frames)"
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
     size = int(board.dictionary.rsplit("_", 1)[1])
     theirs = ACharuco(board.squares_x, board.squares_y, board.square_length, board.marker_length,
                       marker_bits=bits, dict_size=size)
-    variant = _choose_variant(frames[:3], board, "bench")
+    variant = _choose_variant(frames[:10], board, "bench") or Variant()
     ours = _Detector(board, variant)
 
     def run_ours():
@@ -61,7 +61,7 @@ def main() -> None:
         return [theirs.detect_image(f) for f in frames]
 
     t_ours = timeit(run_ours, args.repeats)
-    t_theirs = timeit(run_theirs, max(1, args.repeats // 2))
+    t_theirs = timeit(run_theirs, max(1, args.repeats // 2), warmup=0)
     n_ours = int(sum(np.isfinite(c[:, 0]).sum() for c in run_ours()))
     n_theirs = int(sum(0 if c is None else len(np.asarray(c).reshape(-1, 2))
                        for c, _ in run_theirs()))
