@@ -1,0 +1,53 @@
+"""Joint angles from 3D points and the skeleton's ``angles`` (vertex in the middle)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calibration.atomic import atomic_path
+from calibration.errors import InputError
+
+__all__ = ["joint_angles", "save_angles"]
+
+
+def joint_angles(points3d: np.ndarray, bodyparts: Sequence[str],
+                 angles: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+    """Angle ``a-b-c`` at vertex ``b`` for every named angle.
+
+    Parameters
+    ----------
+    points3d : (n_frames, n_joints, 3) rig units
+    bodyparts : sequence of n_joints str
+    angles : mapping name -> (a, b, c)
+
+    Returns
+    -------
+    dict name -> (n_frames,) degrees in [0, 180]; NaN where a point is missing
+    """
+    bp = list(bodyparts)
+    out = {}
+    for name, triple in angles.items():
+        missing = [p for p in triple if p not in bp]
+        if missing:
+            raise InputError(f"angle {name!r} names unknown bodypart(s) {missing}; "
+                             f"bodyparts: {bp}")
+        a, b, c = (points3d[:, bp.index(p)] for p in triple)
+        u, v = a - b, c - b
+        cos = np.sum(u * v, -1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+        out[name] = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return out
+
+
+def save_angles(path: str | Path, points3d: np.ndarray, bodyparts: Sequence[str],
+                angles: Mapping[str, Sequence[str]]) -> Path:
+    """Write joint angles (degrees) as CSV, one column per angle plus ``fnum``, atomically."""
+    path = Path(path)
+    df = pd.DataFrame(joint_angles(points3d, bodyparts, angles))
+    df["fnum"] = np.arange(len(points3d))
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.4f")
+    return path

@@ -1,0 +1,70 @@
+"""``tripose triangulate``: 2D keypoint files of a calibrated rig to a 3D file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from calibration.errors import InputError
+
+from ..cli import app
+
+
+def _parse_axis(text: str) -> tuple[str, str, str]:
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] not in ("x", "y", "z") or not all(parts):
+        raise InputError(f"--axis must look like AXIS:FROM:TO (e.g. x:tail:nose), got {text!r}")
+    return parts[0], parts[1], parts[2]
+
+
+@app.command()
+def triangulate(
+    inputs: list[str] = typer.Argument(
+        ..., help="2D files, PATH or NAME=PATH (name defaults to the file stem): DeepLabCut "
+        "h5/csv, SLEAP analysis h5, or an OpenPose/Pose2Sim JSON folder."),
+    calibration: Path = typer.Option(..., "--calibration", "-c", help="Calibration TOML."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file (csv, trc, c3d, "
+                                "parquet)."),
+    skeleton: Path = typer.Option(None, "--skeleton", "-s", help="Skeleton TOML (limbs for "
+                                  "optim, angles)."),
+    method: str = typer.Option("ransac", "--method", "-m", help="dlt, ransac or optim."),
+    score_threshold: float = typer.Option(0.5, "--score-threshold", help="Drop detections "
+                                          "scoring below this (0 to 1)."),
+    reproj_threshold: float = typer.Option(10.0, "--reproj-threshold", help="Inlier "
+                                           "threshold, pixels (ransac, optim)."),
+    format: str = typer.Option(None, "--format", help="csv, trc, c3d or parquet (default: "
+                               "from the output suffix)."),
+    truncate: bool = typer.Option(False, "--truncate", help="Cut cameras to the shortest "
+                                  "recording when frame counts differ."),
+    fps: float = typer.Option(100.0, "--fps", help="Frame rate, Hz (TRC/C3D, low-pass)."),
+    median_filter: int = typer.Option(0, "--median-filter", help="2D running median window, "
+                                      "odd frames (0 off)."),
+    fill_gaps: int = typer.Option(0, "--fill-gaps", help="Interpolate 3D gaps up to N "
+                                  "frames."),
+    lowpass_hz: float = typer.Option(None, "--lowpass", help="Zero-phase low-pass cutoff, Hz."),
+    smooth: float = typer.Option(None, "--smooth", help="optim: temporal smoothness weight "
+                                 "(default automatic)."),
+    axis: list[str] = typer.Option(None, "--axis", help="Align: AXIS:FROM:TO, once or twice."),
+    reference_point: str = typer.Option(None, "--reference-point", help="Align: bodypart "
+                                        "placed at the origin."),
+    angles: Path = typer.Option(None, "--angles", help="Write the skeleton's joint angles "
+                                "(degrees) to this CSV."),
+) -> None:
+    """Triangulate synchronized 2D keypoints into 3D points (anipose pose-3d columns)."""
+    from triangulate.files import parse_inputs, triangulate_files
+
+    options = {"score_threshold": score_threshold, "reproj_threshold": reproj_threshold,
+               "median_filter": median_filter}
+    if smooth is not None:
+        if method != "optim":
+            raise InputError("--smooth applies to --method optim only")
+        options["smooth"] = smooth
+    result, path = triangulate_files(
+        calibration, parse_inputs(inputs), output, skeleton=skeleton, method=method,
+        format=format, truncate=truncate, fps=fps, fill_gaps=fill_gaps, lowpass_hz=lowpass_hz,
+        axes=[_parse_axis(a) for a in axis] if axis else None, reference_point=reference_point,
+        angles_out=angles, **options)
+    for msg in result.warnings:
+        typer.echo(f"warning: {msg}", err=True)
+    typer.echo(f"wrote {path}: {result!r}")
