@@ -46,7 +46,8 @@ def _root(
 def _register() -> None:
     from .commands import synth  # noqa: F401  (registers its command)
 
-    for optional in ("calibrate", "triangulate", "demo"):
+    for optional in ("calibrate", "triangulate", "demo", "train", "evaluate", "analyze",
+                     "extract_frames"):
         try:
             __import__(f"tripose.commands.{optional}")
         except ModuleNotFoundError as exc:
