@@ -161,3 +161,11 @@ def test_cli_help_and_version():
     proc = subprocess.run([sys.executable, "-m", "tripose", "--version"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("tripose ")
+
+
+def test_usage_errors_without_traceback():
+    for args in (["synth"], ["--bogus"], ["calibrate", "a.mp4"]):
+        proc = subprocess.run([sys.executable, "-m", "tripose", *args], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2, args
+        assert "Traceback" not in proc.stderr and "Error" in proc.stderr
