@@ -280,21 +280,24 @@ class _Solver:
         return cp, vp, cost, it, converged, reason, lam
 
 
-def _check_connected(rig: CameraRig, cam, view, n_views, keep) -> None:
+def _check_connected(rig: CameraRig, cam: np.ndarray, view: np.ndarray, n_views: int,
+                     keep: np.ndarray, when: str) -> None:
+    """Raise CalibrationError unless every camera has kept observations linked to camera 0."""
     n = rig.n_cams
-    if not np.all(np.bincount(cam[keep], minlength=n)):
-        missing = [rig.names[c] for c in np.flatnonzero(np.bincount(cam[keep], minlength=n) == 0)]
-        raise CalibrationError(f"cameras {missing} have no usable board observations (views "
-                               f"need >= 4 corners, not all on one line); remove them from the rig or "
-                               f"record more board views")
+    counts = np.bincount(cam[keep], minlength=n)
+    if not np.all(counts):
+        missing = [rig.names[c] for c in np.flatnonzero(counts == 0)]
+        raise CalibrationError(f"cameras {missing} have no usable board observations {when} "
+                               f"(a view needs >= 4 corners, not all on one line); remove them "
+                               f"from the rig or record more board views")
     graph = coo_matrix((np.ones(int(keep.sum())), (cam[keep], n + view[keep])),
                        shape=(n + n_views, n + n_views))
     _, label = connected_components(graph, directed=False)
     apart = [rig.names[c] for c in range(n) if label[c] != label[0]]
     if apart:
         raise CalibrationError(f"cameras {apart} share no board views with camera "
-                               f"{rig.names[0]!r}, directly or through other cameras; record "
-                               f"views that link them")
+                               f"{rig.names[0]!r} {when}, directly or through other cameras; "
+                               f"record views that link them")
 
 
 def _validate(rig, object_points, cam_idx, view_idx, point_idx, observations, board_rvecs,
@@ -433,7 +436,7 @@ def bundle_adjust(
                         n_views, slots)
     corners = obj[model.point_idx]
     usable = posable_observations(model.view_idx, corners, n_views, np.ones(len(order), bool))
-    _check_connected(rig, model.cam_idx, model.view_idx, n_views, usable)
+    _check_connected(rig, model.cam_idx, model.view_idx, n_views, usable, "in the input")
 
     cp, vp = model.pack(rv, tv)
     free_cam = np.ones_like(cp, dtype=bool)
@@ -471,7 +474,8 @@ def bundle_adjust(
                 thr[c] = max(thr[c], _SIGMA_K * np.median(e) / np.sqrt(2 * np.log(2)))
         new = posable_observations(model.view_idx, corners, n_views, err <= thr[model.cam_idx])
         final = np.array_equal(new, inlier) or rounds >= _MAX_ROUNDS
-        _check_connected(rig, model.cam_idx, model.view_idx, n_views, new)
+        _check_connected(rig, model.cam_idx, model.view_idx, n_views, new,
+                         f"after rejecting errors above {thr.min():.2f} px")
         if not np.array_equal(new, inlier):
             inlier, lam = new, _LAMBDA0
 
