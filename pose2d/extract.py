@@ -1,0 +1,201 @@
+"""Frames to label: k-means over a video (DeepLabCut's ``kmeans``) and outliers of an analysis.
+
+Both write ``img<frame>.png`` into a labeled-data folder (existing images are kept, never
+overwritten) and return the frame numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_path, write_text_atomic
+from .dlc_format import from_dlc_file
+
+__all__ = ["extract_frames", "extract_outliers", "outlier_scores"]
+
+log = logging.getLogger(__name__)
+
+
+def _open(video: Path):
+    if not Path(video).is_file():
+        raise FileNotFoundError(f"video {video} does not exist")
+    cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        raise ValueError(f"cannot open video {video}")
+    return cap
+
+
+def _write_frames(video: Path, frames: list[int], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cap = _open(video)
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    width = max(4, len(str(max(n, 1))))
+    written = []
+    for f in sorted(frames):
+        path = out_dir / f"img{f:0{width}d}.png"
+        if path.exists():
+            log.info("keeping existing %s", path)
+            continue
+        cap.set(cv2.CAP_PROP_POS_FRAMES, f)
+        ok, img = cap.read()
+        if not ok:
+            cap.release()
+            raise ValueError(f"{video}: cannot decode frame {f}; {len(written)} frame(s) "
+                             f"written to {out_dir} so far")
+        with atomic_path(path) as tmp:
+            cv2.imwrite(str(tmp), img)
+        written.append(path)
+    cap.release()
+    return written
+
+
+def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: int = 0,
+                   max_candidates: int = 1000, resize_width: int = 30) -> list[int]:
+    """Pick ``n`` diverse frames: k-means on downsampled grey frames, one frame per cluster.
+
+    Parameters
+    ----------
+    video : str or Path
+    out_dir : str or Path
+        The labeled-data folder (``<project>/labeled-data/<video stem>``).
+    n : int
+        Frames to pick.
+    seed : int
+    max_candidates : int
+        Frames read (evenly spaced) for clustering.
+    resize_width : int
+        Width of the downsampled frames, pixels (DeepLabCut uses 30).
+
+    Returns
+    -------
+    list of int
+        Frame numbers picked (sorted).
+    """
+    video, out_dir = Path(video), Path(out_dir)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    cap = _open(video)
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    step = max(1, total // max_candidates) if total > 0 else 1
+    feats, index, i = [], [], 0
+    while True:
+        ok = cap.grab()
+        if not ok:
+            break
+        if i % step == 0:
+            _, img = cap.retrieve()
+            g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+            h = max(1, round(g.shape[0] * resize_width / g.shape[1]))
+            feats.append(cv2.resize(g, (resize_width, h), interpolation=cv2.INTER_AREA).ravel())
+            index.append(i)
+        i += 1
+    cap.release()
+    if not feats:
+        raise ValueError(f"{video}: no frame could be decoded")
+    x = np.asarray(feats, np.float64)
+    x = (x - x.mean(axis=0)) / 255.0
+    k = min(n, len(x))
+    rng = np.random.default_rng(seed)
+    from scipy.cluster.vq import kmeans2
+
+    _, labels = kmeans2(x, k, minit="++", seed=rng)
+    picked = []
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        if len(members):
+            picked.append(index[int(rng.choice(members))])
+    picked = sorted(set(picked))
+    _write_frames(video, picked, out_dir)
+    return picked
+
+
+def outlier_scores(xy: np.ndarray, conf: np.ndarray, pcutoff: float = 0.6,
+                   jump_px: float = 30.0, reprojection_px: np.ndarray | None = None,
+                   max_reprojection_px: float = 15.0) -> dict:
+    """Per-frame outlier flags for active learning.
+
+    Parameters
+    ----------
+    xy : (n_frames, n_joints, 2) pixels
+    conf : (n_frames, n_joints)
+    pcutoff : float
+        A frame is flagged when any keypoint's likelihood is below it.
+    jump_px : float
+        ... or when any keypoint moves more than this from the previous frame.
+    reprojection_px : (n_frames,) or (n_frames, n_joints), optional
+        3D reprojection error after triangulation (anipose's ``<bp>_error`` columns).
+    max_reprojection_px : float
+
+    Returns
+    -------
+    dict of (n_frames,) bool arrays: ``low_confidence``, ``jump``, ``reprojection``, ``any``
+    """
+    xy = np.asarray(xy, float)
+    conf = np.asarray(conf, float)
+    low = (np.nan_to_num(conf, nan=0.0) < pcutoff).any(axis=1)
+    step = np.linalg.norm(np.diff(xy, axis=0), axis=2)
+    jump = np.concatenate([[False], (np.nan_to_num(step, nan=0.0) > jump_px).any(axis=1)])
+    rep = np.zeros(len(xy), bool)
+    if reprojection_px is not None:
+        r = np.asarray(reprojection_px, float)
+        r = r if r.ndim == 1 else np.nanmax(np.where(np.isfinite(r), r, -np.inf), axis=1)
+        rep = np.nan_to_num(r, nan=0.0) > max_reprojection_px
+    return {"low_confidence": low, "jump": jump, "reprojection": rep, "any": low | jump | rep}
+
+
+def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Path, n: int = 20,
+                     pcutoff: float = 0.6, jump_px: float = 30.0,
+                     pose3d_csv: str | Path | None = None, max_reprojection_px: float = 15.0,
+                     seed: int = 0) -> list[int]:
+    """Write up to ``n`` outlier frames (spread over the video) for relabeling.
+
+    Parameters
+    ----------
+    video : str or Path
+    analysis : str or Path
+        The ``tripose analyze`` (or DeepLabCut) h5/csv of this video.
+    out_dir : str or Path
+        The labeled-data folder.
+    n, pcutoff, jump_px, max_reprojection_px : see :func:`outlier_scores`
+    pose3d_csv : str or Path, optional
+        Anipose pose-3d CSV whose ``<bp>_error`` columns give the reprojection error.
+    seed : int
+
+    Returns
+    -------
+    list of int
+        Frame numbers written; ``out_dir/outliers.csv`` lists them with their reasons.
+    """
+    table = from_dlc_file(analysis)
+    if table.scores is None:
+        raise ValueError(f"{analysis} has no likelihood column; pass analysis output, not labels")
+    rep = None
+    if pose3d_csv is not None:
+        import pandas as pd
+
+        df = pd.read_csv(pose3d_csv)
+        cols = [c for c in df.columns if str(c).endswith("_error")]
+        if not cols:
+            raise ValueError(f"{pose3d_csv} has no '<bodypart>_error' column; expected an "
+                             f"anipose pose-3d CSV")
+        rep = np.full(len(table.points2d), np.nan)
+        m = min(len(rep), len(df))
+        rep[:m] = df[cols].to_numpy(float)[:m].max(axis=1)
+    flags = outlier_scores(table.points2d, table.scores, pcutoff, jump_px, rep,
+                           max_reprojection_px)
+    cand = np.flatnonzero(flags["any"])
+    if len(cand) > n:  # spread over time: one per equal-count bin, random within the bin
+        rng = np.random.default_rng(seed)
+        bins = np.array_split(cand, n)
+        cand = np.array([rng.choice(b) for b in bins])
+    frames = sorted(int(f) for f in cand)
+    _write_frames(Path(video), frames, Path(out_dir))
+    lines = ["frame,low_confidence,jump,reprojection"]
+    lines += [f"{f},{int(flags['low_confidence'][f])},{int(flags['jump'][f])},"
+              f"{int(flags['reprojection'][f])}" for f in frames]
+    write_text_atomic(Path(out_dir) / "outliers.csv", "\n".join(lines) + "\n")
+    return frames

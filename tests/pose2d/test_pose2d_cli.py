@@ -1,0 +1,46 @@
+"""The train / evaluate / analyze / extract commands, end to end on tiny data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tripose.cli import main
+
+from .conftest import write_video
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_commands(dlc_project, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert main(["train", "--data", str(dlc_project), "--out", str(model), "--epochs", "1",
+                 "--batch-size", "4", "--crop", "64", "--train-fraction", "0.8"]) == 0
+    assert "test RMSE" in capsys.readouterr().out
+    assert main(["evaluate", str(model), "--pictures", "1"]) == 0
+    assert json.loads((model / "evaluation.json").read_text())["n_test"] == 4
+    video = tmp_path / "v.avi"
+    write_video(video, n=10)
+    assert main(["analyze", "--model", str(model), "-o", str(tmp_path / "out"), str(video),
+                 "--filter", "viterbi"]) == 0
+    assert (tmp_path / "out" / "v.h5").is_file() and (tmp_path / "out" / "v.csv").is_file()
+    assert main(["extract-frames", str(video), "-o", str(tmp_path / "ld"), "-n", "3"]) == 0
+    assert main(["extract-outliers", str(video), "--analysis", str(tmp_path / "out" / "v.h5"),
+                 "-o", str(tmp_path / "ld2"), "--pcutoff", "1.1", "-n", "2"]) == 0
+    assert len(list((tmp_path / "ld2").glob("*.png"))) == 2
+
+
+def test_bad_input_is_one_line(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "no model.json" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "no"), "--out", str(tmp_path / "m"),
+                 "--epochs", "1"]) == 2
+    assert "does not exist" in capsys.readouterr().err
