@@ -44,15 +44,17 @@ def _root(
 
 
 def _register() -> None:
-    from .commands import synth  # noqa: F401  (registers its command)
-
-    for optional in ("calibrate", "triangulate", "demo", "train", "evaluate", "analyze",
-                     "extract_frames"):
-        try:
-            __import__(f"tripose.commands.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tripose.commands.{optional}":
-                raise
+    """Import every command module; each registers its command on :data:`app`."""
+    from .commands import (  # noqa: F401
+        analyze,
+        calibrate,
+        demo,
+        evaluate,
+        extract_frames,
+        synth,
+        train,
+        triangulate,
+    )
 
 
 _register()
