@@ -115,3 +115,38 @@ def test_wrong_board_names_camera_and_what_was_tried(tmp_path):
     assert "inverted=True" in proc.stderr and "mirrored=True" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert out.read_text() == "# earlier calibration\n"
+
+
+@pytest.mark.parametrize("inverted, mirrored", [(True, False), (False, True), (True, True)])
+def test_variants_detected_automatically(tmp_path, inverted, mirrored):
+    """White-on-black prints and mirrored views are found, corners mapped back correctly."""
+    import cv2
+
+    from calibration.detect import detect_sources
+
+    board = Board("charuco", 7, 5, 10.0, 7.0, "DICT_4X4_50")
+    img = board.render(60)
+    # a mild perspective warp so the view is not fronto-parallel
+    h, w = img.shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[20, 10], [w - 5, 30], [w - 25, h - 5], [5, h - 20]])
+    H = cv2.getPerspectiveTransform(src, dst)
+    plain = cv2.warpPerspective(img, H, (w, h), borderValue=255)
+    shown = 255 - plain if inverted else plain
+    if mirrored:
+        shown = cv2.flip(shown, 1)
+    for cam in ("a", "b"):
+        (tmp_path / cam).mkdir()
+        for k in range(3):
+            cv2.imwrite(str(tmp_path / cam / f"f{k}.png"), shown)
+    dets = detect_sources(parse_inputs([str(tmp_path / "a"), str(tmp_path / "b")]), board)
+    for d in dets:
+        assert (d.variant.inverted, d.variant.mirrored) == (inverted, mirrored)
+        assert (d.n_found == board.n_corners).all()
+    # the mirrored view's corners are where the (un-mirrored) geometry says, in the shown image
+    corners = dets[0].corners[0]
+    obj = board.object_points()[:, :2] * 6.0 + 30  # texture px: 60 px per 10 mm, 30 px margin
+    proj = cv2.perspectiveTransform(obj.reshape(-1, 1, 2).astype(np.float32), H).reshape(-1, 2)
+    if mirrored:
+        proj[:, 0] = w - 1 - proj[:, 0]
+    assert np.median(np.linalg.norm(corners - proj, axis=-1)) < 1.0
