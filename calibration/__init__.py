@@ -33,3 +33,14 @@ __all__ = [
     "rodrigues_to_matrix",
     "matrix_to_rodrigues",
 ]
+
+__all__ += ["calibrate", "CalibrationResult"]
+
+
+def __getattr__(name: str):
+    # the solver stack (OpenCV, joblib, scipy.sparse) loads only when calibrating
+    if name in ("calibrate", "CalibrationResult"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'calibration' has no attribute {name!r}")
