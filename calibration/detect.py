@@ -258,7 +258,7 @@ def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
     step : int
         Examine every ``step``-th frame.
     n_jobs : int, optional
-        Worker processes (default: one per core, at most one per camera).
+        Worker threads (default: one per core, at most one per camera).
     cache_dir : path, optional
         Where detections are cached; a rerun with other solver options skips decoding.
     progress : bool
@@ -285,7 +285,9 @@ def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
         from tqdm.auto import tqdm
 
         tasks = tqdm(list(tasks), desc="detecting board", unit="camera")
-    results = Parallel(n_jobs=jobs)(tasks)
+    # threads: OpenCV releases the GIL while decoding and detecting, and no worker processes
+    # have to start (the detectors are built per call)
+    results = Parallel(n_jobs=jobs, backend="threading")(tasks)
     for d in results:
         if d.n_found.max(initial=0) == 0:
             tried = ", ".join(
