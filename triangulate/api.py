@@ -13,9 +13,9 @@ import numpy as np
 
 from calibration.errors import InputError
 
-from ._kernels import dlt_pinhole, kernel_supported
+from ._kernels import dlt_pinhole, kernel_supported, summarize_flat
 from .dlt import rig_arrays, triangulate_dlt
-from .prepare import chunk_bounds, evaluate, prepare_chunk, summarize
+from .prepare import chunk_bounds, evaluate, prepare_chunk
 from .ransac import triangulate_ransac
 from .validators import METHODS, check_choice, check_points2d, check_range, check_scores
 
@@ -118,8 +118,8 @@ class Triangulation:
                 "camera": name,
                 "detections": n,
                 "used": float(used.sum() / valid.sum()) if valid.any() else float("nan"),
-                "median_error": float(np.median(e[valid])) if valid.any() else float("nan"),
-                "median_error_used": float(np.median(e[used])) if used.any() else float("nan"),
+                "median_error": _median(e[valid]) if valid.any() else float("nan"),
+                "median_error_used": _median(e[used]) if used.any() else float("nan"),
             })
         self._report = out
         return out
@@ -157,6 +157,21 @@ class Triangulation:
         return (f"Triangulation({self.method}, {self.n_frames} frames x {self.n_joints} joints, "
                 f"{ok.mean():.0%} triangulated, median error {med:.2f} px, "
                 f"units={self.units!r})")
+
+
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of a non-empty 1-D array without NaN, ~8x faster (one partition)."""
+    n = x.size
+    k = n // 2
+    part = np.partition(x, k)
+    if n % 2:
+        return float(part[k])
+    return float(np.mean(np.array([part[:k].max(), part[k]])))
+
+
+def _finite3(a: np.ndarray) -> np.ndarray:
+    """``np.isfinite(a).all(-1)`` for a last axis of 3, without the slow short reduction."""
+    return np.isfinite(a[..., 0]) & np.isfinite(a[..., 1]) & np.isfinite(a[..., 2])
 
 
 def _options(method: str, options: dict) -> dict:
@@ -210,7 +225,8 @@ def triangulate(rig, points2d, scores=None, method: str = "dlt", **options) -> T
         ``chunk_points`` (100000): points per chunk (memory bound).
         ``nonfinite`` ("missing"): ``inf`` coordinates are missing, or ``"error"``.
         ``kernel`` (True): dlt on pinhole rigs runs the fused compiled kernel of
-        :mod:`._kernels` when numba is present (same results as the numpy path).
+        :mod:`._kernels` when numba is present, and ransac its compiled undistortion and
+        pair solves (same results as the numpy path to ~1e-12).
         ``skeleton`` (None): a :class:`~triangulate.skeleton.Skeleton` whose bodyparts are the
         joints; optim uses its limbs (others ignore it).
         optim's own options are listed in :data:`triangulate.optimize.OPTIM_DEFAULTS`.
@@ -245,7 +261,6 @@ def triangulate(rig, points2d, scores=None, method: str = "dlt", **options) -> T
 def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulation:
     """DLT or RANSAC, chunk by chunk."""
     n_cams, n_frames, n_joints, _ = p.shape
-    R, t, f = rig_arrays(rig)
     rng = np.random.default_rng(opts["rng"])
     X = np.full((n_frames, n_joints, 3), np.nan)
     reproj = np.full((n_frames, n_joints), np.nan)
@@ -255,18 +270,22 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
     cam_err = np.full((n_cams, n_frames, n_joints), np.nan, np.float32)
     per_chunk = max(int(opts["chunk_points"]) // max(n_joints, 1), 1)
     fused = method == "dlt" and opts["kernel"] and kernel_supported(rig)
+    if not fused:
+        R, t, f = rig_arrays(rig)
     for start, stop in chunk_bounds(n_frames, per_chunk):
         if stop <= start:
             continue
         ch = prepare_chunk(rig, p, s, start, stop, opts["score_threshold"],
-                           opts["median_filter"], opts["nonfinite"], undistort=not fused)
+                           opts["median_filter"], opts["nonfinite"], undistort=not fused,
+                           kernel=opts["kernel"])
         n = (stop - start) * n_joints
         w = ch.weights.reshape(n_cams, n)
         if fused:
             Xc, used, err = dlt_pinhole(rig, ch.pixels.reshape(n_cams, n, 2), w)
+            err, rep, nc, sc = summarize_flat(err, used, w)
             shape = (n_cams, stop - start, n_joints)
             err, used = err.reshape(shape), used.reshape(shape)
-            rep, nc, sc = summarize(err, used, ch.weights)[1:]
+            rep, nc, sc = (a.reshape(shape[1:]) for a in (rep, nc, sc))
             X[start:stop] = Xc.reshape(stop - start, n_joints, 3)
             reproj[start:stop], ncams[start:stop], score[start:stop] = rep, nc, sc
             inliers[:, start:stop], cam_err[:, start:stop] = used, err
@@ -276,7 +295,7 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
             Xc, used = triangulate_dlt(u, w, R, t, f)
         else:
             Xc, used = triangulate_ransac(u, w, R, t, f, opts["reproj_threshold"],
-                                          opts["max_pairs"], rng)
+                                          opts["max_pairs"], rng, kernel=opts["kernel"])
         Xc = Xc.reshape(stop - start, n_joints, 3)
         used = used.reshape(n_cams, stop - start, n_joints)
         err, rep, nc, sc = evaluate(rig, Xc, ch.pixels, ch.weights, used)
@@ -299,7 +318,7 @@ def _check_cameras(result: Triangulation) -> None:
                f"entry (or its synchronization or camera naming) is probably wrong.")
         result.warnings.append(msg)
         log.warning(msg)
-    ok = np.isfinite(result.points3d).all(-1)
+    ok = _finite3(result.points3d)
     if ok.size and not ok.any():
         msg = "no point could be triangulated (every joint seen by fewer than 2 usable views)"
         result.warnings.append(msg)

@@ -126,7 +126,7 @@ def project_normalized(X: np.ndarray, R: np.ndarray, t: np.ndarray):
 
 
 def triangulate_dlt(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarray,
-                    f: np.ndarray, reweight: int = 2) -> tuple:
+                    f: np.ndarray, reweight: int = 2, kernel: bool = False) -> tuple:
     """Weighted linear triangulation with depth reweighting.
 
     Parameters
@@ -141,6 +141,8 @@ def triangulate_dlt(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarray,
     reweight : int
         Rounds of reweighting by ``(f / depth)^2`` after the algebraic solve (0 is plain
         weighted DLT).
+    kernel : bool
+        Solve with the compiled :func:`._kernels.solve_weighted_pairs` (numba, same results).
 
     Returns
     -------
@@ -148,16 +150,21 @@ def triangulate_dlt(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarray,
     used : (n_cams, N) bool
         Views that entered the solve.
     """
-    valid = np.isfinite(u).all(-1) & (w > 0)
+    valid = np.isfinite(u[..., 0]) & np.isfinite(u[..., 1]) & (w > 0)
     ok2 = valid.sum(0) >= 2
     used = valid & ok2[None]
     uu = np.where(used[..., None], u, 0.0)
     ww = np.where(used, w, 0.0)
-    X, ok = solve_weighted(uu, ww, R, t)
+    solve = solve_weighted
+    if kernel:
+        from ._kernels import HAVE_NUMBA, solve_weighted_pairs
+
+        solve = solve_weighted_pairs if HAVE_NUMBA else solve_weighted
+    X, ok = solve(uu, ww, R, t)
     for _ in range(int(reweight)):
         _, depth = project_normalized(np.where(ok[:, None], X, 0.0), R, t)
         depth = np.maximum(np.abs(depth), 1e-9)
-        X2, ok2b = solve_weighted(uu, ww * (f[:, None] / depth) ** 2, R, t)
+        X2, ok2b = solve(uu, ww * (f[:, None] / depth) ** 2, R, t)
         X = np.where(ok2b[:, None], X2, X)
     X[~(ok & ok2)] = np.nan
     used &= (ok & ok2)[None]

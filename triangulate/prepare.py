@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernels import kernel_supported, undistort_pinhole
 from .filters import median_filter_2d
 from .validators import check_chunk
 
@@ -45,7 +46,8 @@ def chunk_bounds(n_frames: int, chunk: int) -> list[tuple[int, int]]:
 
 def prepare_chunk(rig, points2d: np.ndarray, scores: np.ndarray | None, start: int,
                   stop: int, score_threshold: float = 0.0, median_filter: int = 0,
-                  nonfinite: str = "missing", undistort: bool = True) -> Chunk:
+                  nonfinite: str = "missing", undistort: bool = True,
+                  kernel: bool = False) -> Chunk:
     """Detections of frames ``start:stop`` as float64, masked, filtered and undistorted.
 
     Parameters
@@ -64,6 +66,9 @@ def prepare_chunk(rig, points2d: np.ndarray, scores: np.ndarray | None, start: i
         How ``inf`` coordinates are treated.
     undistort : bool
         Compute ``normalized`` (else it is None: a fused kernel undistorts itself).
+    kernel : bool
+        Undistort with the compiled :func:`._kernels.undistort_pinhole` where the rig allows
+        (same results as ``rig.undistort`` to ~1e-15).
 
     Returns
     -------
@@ -75,7 +80,7 @@ def prepare_chunk(rig, points2d: np.ndarray, scores: np.ndarray | None, start: i
     p = np.array(points2d[:, lo:hi], dtype=np.float64)
     s = None if scores is None else np.array(scores[:, lo:hi], dtype=np.float64)
     check_chunk(p, s, rig.names, start=lo, nonfinite=nonfinite)
-    finite = np.isfinite(p).all(-1)
+    finite = np.isfinite(p[..., 0]) & np.isfinite(p[..., 1])  # .all(-1) is ~10x slower
     if s is None:
         w = finite.astype(np.float64)
     else:
@@ -84,12 +89,17 @@ def prepare_chunk(rig, points2d: np.ndarray, scores: np.ndarray | None, start: i
     p[w <= 0] = np.nan
     if pad:
         p = median_filter_2d(p, median_filter)
-        w[~np.isfinite(p).all(-1)] = 0.0
+        w[~(np.isfinite(p[..., 0]) & np.isfinite(p[..., 1]))] = 0.0
     p, w = p[:, start - lo:stop - lo], w[:, start - lo:stop - lo]
     if not undistort:
         return Chunk(pixels=p, weights=w, normalized=None, start=start, stop=stop)
-    u = rig.undistort(p) if p.size else np.zeros_like(p)
-    w[~np.isfinite(u).all(-1)] = 0.0
+    if not p.size:
+        u = np.zeros_like(p)
+    elif kernel and kernel_supported(rig):
+        u = undistort_pinhole(rig, p)
+    else:
+        u = rig.undistort(p)
+    w[~(np.isfinite(u[..., 0]) & np.isfinite(u[..., 1]))] = 0.0
     return Chunk(pixels=p, weights=w, normalized=u, start=start, stop=stop)
 
 
@@ -114,7 +124,7 @@ def evaluate(rig, X: np.ndarray, pixels: np.ndarray, weights: np.ndarray,
     n_cams : (n, n_joints) int16, used views (0 where ``X`` is NaN)
     score : (n, n_joints) float32, lowest weight among the used views (NaN where none)
     """
-    finite = np.isfinite(X).all(-1)
+    finite = np.isfinite(X[..., 0]) & np.isfinite(X[..., 1]) & np.isfinite(X[..., 2])
     used = used & finite[None]
     proj = rig.project(np.where(finite[..., None], X, 0.0))
     err = np.linalg.norm(proj - pixels, axis=-1)

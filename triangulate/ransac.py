@@ -16,6 +16,7 @@ import itertools
 
 import numpy as np
 
+from ._kernels import HAVE_NUMBA, solve_weighted_pairs
 from .dlt import project_normalized, solve_weighted, triangulate_dlt
 
 __all__ = ["triangulate_ransac", "view_errors"]
@@ -63,7 +64,8 @@ def _hypotheses(valid: np.ndarray, w: np.ndarray, max_pairs: int,
 
 def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarray,
                        f: np.ndarray, threshold: float = 10.0, max_pairs: int = 28,
-                       rng: np.random.Generator | int | None = 0, min_inliers: int = 2):
+                       rng: np.random.Generator | int | None = 0, min_inliers: int = 2,
+                       kernel: bool = False):
     """Robust triangulation of every point from its best-agreeing views.
 
     Parameters
@@ -84,6 +86,8 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
         Randomness of the sampled pairs (unused when exhaustive).
     min_inliers : int
         Fewer agreeing views leave the point NaN.
+    kernel : bool
+        Solve the pairs with the compiled :func:`._kernels.solve_weighted_pairs` (numba).
 
     Returns
     -------
@@ -92,8 +96,9 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
         The views used for ``X``.
     """
     rng = np.random.default_rng(rng)
+    solve = solve_weighted_pairs if kernel and HAVE_NUMBA else solve_weighted
     n_cams, n = w.shape
-    valid = np.isfinite(u).all(-1) & (w > 0)
+    valid = np.isfinite(u[..., 0]) & np.isfinite(u[..., 1]) & (w > 0)
     uu = np.where(valid[..., None], u, 0.0)
     idx = np.arange(n)
     thr2 = float(threshold) ** 2
@@ -104,13 +109,13 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
             pair_ok = valid[a] & valid[b]
             if not pair_ok.any():
                 continue
-            X, ok = solve_weighted(uu[[a, b]], np.stack([pair_ok, pair_ok]).astype(float),
-                                   R[[a, b]], t[[a, b]])
+            X, ok = solve(uu[[a, b]], np.stack([pair_ok, pair_ok]).astype(float),
+                          R[[a, b]], t[[a, b]])
         else:
             pair_ok = valid[a, idx] & valid[b, idx]
-            X, ok = solve_weighted(np.stack([uu[a, idx], uu[b, idx]]),
-                                   np.stack([pair_ok, pair_ok]).astype(float),
-                                   np.stack([R[a], R[b]]), np.stack([t[a], t[b]]))
+            X, ok = solve(np.stack([uu[a, idx], uu[b, idx]]),
+                          np.stack([pair_ok, pair_ok]).astype(float),
+                          np.stack([R[a], R[b]]), np.stack([t[a], t[b]]))
         ok &= pair_ok
         err = view_errors(np.where(ok[:, None], X, 0.0), uu, R, t, f)
         cost = np.where(valid, np.minimum(err * err, thr2), 0.0).sum(0)
@@ -123,14 +128,16 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
     X = best_X
     for _ in range(2):
         enough = inl.sum(0) >= min_inliers
-        Xr, used = triangulate_dlt(u, np.where(inl & enough[None], w, 0.0), R, t, f)
+        Xr, used = triangulate_dlt(u, np.where(inl & enough[None], w, 0.0), R, t, f,
+                                   kernel=kernel)
         X = np.where(np.isfinite(Xr), Xr, np.nan)
-        fine = np.isfinite(X).all(-1)
+        fine = np.isfinite(X[..., 0]) & np.isfinite(X[..., 1]) & np.isfinite(X[..., 2])
         new = valid & fine[None] & (view_errors(np.where(fine[:, None], X, 0.0), uu, R, t, f)
                                     < threshold)
         if np.array_equal(new | inl, inl):
             break
         inl = np.where((new.sum(0) >= inl.sum(0))[None], new, inl)
-    fine = np.isfinite(X).all(-1) & (used.sum(0) >= min_inliers)
+    fine = np.isfinite(X[..., 0]) & np.isfinite(X[..., 1]) & np.isfinite(X[..., 2])
+    fine &= used.sum(0) >= min_inliers
     X[~fine] = np.nan
     return X, used & fine[None]
