@@ -15,7 +15,7 @@ import numpy as np
 
 from calibration import CameraRig
 from triangulate.skeleton import Skeleton
-from tripose.synth.detections import simulate_detections
+from tripose.synth.detections import burst_mask, simulate_detections
 from tripose.synth.forelimb import FORELIMB_SKELETON, SEGMENT_LENGTHS, simulate_reach
 from tripose.synth.rig import make_rig
 
@@ -46,22 +46,6 @@ class Scene:
     occluded: np.ndarray
     skeleton: Skeleton
     limb_lengths: np.ndarray
-
-
-def burst_mask(rng: np.random.Generator, shape: tuple[int, int, int], rate: float,
-               max_len: int = 20) -> np.ndarray:
-    """(n_cams, n_frames, n_joints) bool with about ``rate`` True in runs of 1..max_len."""
-    n_cams, n_frames, n_joints = shape
-    starts = rng.random(shape) < rate / ((1 + max_len) / 2)
-    lengths = rng.integers(1, max_len + 1, size=shape)
-    mask = np.zeros(shape, bool)
-    for k in range(max_len):
-        shifted = starts & (lengths > k)
-        if k:
-            shifted = np.concatenate([np.zeros((n_cams, k, n_joints), bool),
-                                      shifted[:, :-k]], axis=1)
-        mask |= shifted
-    return mask
 
 
 def make_scene(n_frames: int = 300, n_cams: int = 4, seed: int = 0, noise_px: float = 1.0,

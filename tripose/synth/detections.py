@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SimulatedDetections", "simulate_detections", "neighbour_swaps"]
+__all__ = ["SimulatedDetections", "simulate_detections", "neighbour_swaps", "burst_mask"]
 
 
 @dataclass
@@ -64,9 +64,23 @@ def neighbour_swaps(bodyparts: Sequence[str]) -> np.ndarray:
     return partner
 
 
-def _bursts(rng: np.random.Generator, shape: tuple[int, int, int], rate: float,
-            max_len: int = 5) -> np.ndarray:
-    """Boolean mask over (cams, frames, joints) with about ``rate`` True in runs of 1-max_len."""
+def burst_mask(rng: np.random.Generator, shape: tuple[int, int, int], rate: float,
+               max_len: int = 5) -> np.ndarray:
+    """Boolean mask over (cams, frames, joints) with about ``rate`` True in runs of 1-max_len.
+
+    Parameters
+    ----------
+    rng : numpy Generator
+    shape : (n_cams, n_frames, n_joints)
+    rate : float
+        Expected fraction of True.
+    max_len : int
+        Longest run, frames.
+
+    Returns
+    -------
+    mask : (n_cams, n_frames, n_joints) bool
+    """
     n_cams, n_frames, n_joints = shape
     mean_len = (1 + max_len) / 2
     starts = rng.random(shape) < rate / mean_len
@@ -137,7 +151,7 @@ def simulate_detections(
     scores = np.where(outside, rng.uniform(0.0, 0.1, vis.shape), scores)
 
     # confident outliers in short bursts: swaps with a neighbouring digit or background jumps
-    outlier = _bursts(rng, vis.shape, outlier_rate) & vis
+    outlier = burst_mask(rng, vis.shape, outlier_rate) & vis
     partner = neighbour_swaps(bodyparts)
     swapped = t[:, :, partner] + rng.normal(0.0, noise_px, t.shape)
     can_swap = (partner != np.arange(n_joints))[None, None, :]
