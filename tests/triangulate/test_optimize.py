@@ -7,7 +7,7 @@ import pytest
 
 from calibration.errors import InputError
 from triangulate.api import triangulate
-from triangulate.optimize import _dtd, _dtd_diagonals
+from triangulate.normal_system import _dtd, _dtd_diagonals
 from triangulate.skeleton import Skeleton
 
 from .synthetic import errors_3d, make_scene
