@@ -12,6 +12,31 @@ import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
 
 
+def dense_frame_matrix(B: np.ndarray, K: np.ndarray, limbs: np.ndarray) -> np.ndarray:
+    """Per-frame dense normal matrix: 3x3 point blocks on the diagonal, limb couplings off it.
+
+    Parameters
+    ----------
+    B : (n_frames, n_joints, 3, 3)
+        Diagonal point blocks.
+    K : (n_limbs, n_frames, 3, 3)
+        Coupling block of each limb, subtracted at (a, b) and (b, a).
+    limbs : (n_limbs, 2) int
+
+    Returns
+    -------
+    A : (n_frames, 3 * n_joints, 3 * n_joints)
+    """
+    n_frames, n_joints = B.shape[:2]
+    A = np.zeros((n_frames, n_joints, 3, n_joints, 3))
+    jj = np.arange(n_joints)
+    A[:, jj, :, jj, :] = np.transpose(B, (1, 0, 2, 3))
+    for li, (a, b) in enumerate(np.asarray(limbs).tolist()):
+        A[:, a, :, b, :] -= K[li]
+        A[:, b, :, a, :] -= K[li]
+    return A.reshape(n_frames, 3 * n_joints, 3 * n_joints)
+
+
 # --- structured normal matrix ----------------------------------------------------------
 def _diff_coeffs(d: int) -> np.ndarray:
     return np.array([(-1) ** (d - k) * comb(d, k) for k in range(d + 1)], dtype=np.float64)
@@ -82,13 +107,7 @@ class _System:
             return
         # per-frame dense matrix (limb coupling + temporal diagonal)
         m = 3 * n_joints
-        A = np.zeros((n_frames, n_joints, 3, n_joints, 3))
-        jj = np.arange(n_joints)
-        A[:, jj, :, jj, :] = np.transpose(B, (1, 0, 2, 3))
-        for li, (a, b) in enumerate(self.limbs.tolist()):
-            A[:, a, :, b, :] -= K[li]
-            A[:, b, :, a, :] -= K[li]
-        A = A.reshape(n_frames, m, m)
+        A = dense_frame_matrix(B, K, self.limbs)
         if use_t:
             A[:, np.arange(m), np.arange(m)] += np.repeat(diag_t[0], m).reshape(n_frames, m)
         self.frame_inv = np.linalg.inv(A)

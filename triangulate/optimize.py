@@ -37,7 +37,7 @@ from calibration.errors import InputError
 from calibration.projection import project_camera_points
 
 from .dlt import rig_arrays
-from .normal_system import _dtd, _pcg, _System
+from .normal_system import _dtd, _pcg, _System, dense_frame_matrix
 from .prepare import evaluate, prepare_chunk
 from .ransac import triangulate_ransac
 from .validators import check_range
@@ -136,15 +136,9 @@ class _Problem:
         """RMS standard deviation (rig units) of each point from per-frame normal matrices."""
         B, _, K = self.normal_equations(X, damping=1e-9)
         n_frames, n_joints = X.shape[:2]
-        m = 3 * n_joints
-        A = np.zeros((n_frames, n_joints, 3, n_joints, 3))
+        inv = np.linalg.inv(dense_frame_matrix(B, K, self.limbs)).reshape(
+            n_frames, n_joints, 3, n_joints, 3)
         jj = np.arange(n_joints)
-        A[:, jj, :, jj, :] = np.transpose(B, (1, 0, 2, 3))
-        for li, (a, b) in enumerate(self.limbs.tolist()):
-            A[:, a, :, b, :] -= K[li]
-            A[:, b, :, a, :] -= K[li]
-        inv = np.linalg.inv(A.reshape(n_frames, m, m)).reshape(n_frames, n_joints, 3,
-                                                               n_joints, 3)
         var = inv[:, jj, :, jj, :]  # (J, F, 3, 3)
         tr = np.trace(np.transpose(var, (1, 0, 2, 3)), axis1=-2, axis2=-1)
         return sigma * np.sqrt(np.maximum(tr, 0.0) / 3.0)
