@@ -1,0 +1,180 @@
+"""The work of each pipeline task: plain top-level functions of paths and options.
+
+They run in joblib or Dask workers (so they take and return only picklable values), write
+every output atomically, and never decide whether to run (that is :mod:`.steps`' job).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from calibration.atomic import atomic_path
+from calibration.errors import InputError
+
+__all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_session",
+           "angles_session", "render_session", "load_skeleton_spec"]
+
+log = logging.getLogger(__name__)
+
+
+def load_skeleton_spec(spec: str | dict):
+    """A :class:`~triangulate.skeleton.Skeleton` from a TOML path or an inline table."""
+    from triangulate.skeleton import load_skeleton, skeleton_from_dict
+
+    if isinstance(spec, dict):
+        return skeleton_from_dict(spec, where="config.toml [project] skeleton")
+    return load_skeleton(spec)
+
+
+def calibrate_rig(videos: dict[str, str], board: str | dict, out: str, fisheye: bool,
+                  distortion: str, step: int, n_jobs: int | None) -> dict:
+    """Calibrate from ChArUco videos into ``out`` (calibration.toml, written atomically)."""
+    from calibration import load_board
+    from calibration.api import calibrate
+    from calibration.load_board import board_from_dict
+
+    b = (board_from_dict(board, where="config.toml calibration.board")
+         if isinstance(board, dict) else load_board(board))
+    out_p = Path(out)
+    res = calibrate([f"{cam}={p}" for cam, p in videos.items()], b, fisheye=fisheye,
+                    step=step, cache_dir=out_p.parent / ".tripose-cache", n_jobs=n_jobs,
+                    progress=False, distortion_model=distortion)
+    res.rig.save(out_p)
+    r = res.report
+    log.info("calibrated %d cameras into %s: median reprojection %.3f px", res.rig.n_cams,
+             out_p, r["reprojection_median_px"])
+    return {"reprojection_median_px": r["reprojection_median_px"]}
+
+
+def analyze_camera(model: str, video: str, out: str, batch_size: int, filter: str,
+                   device: str) -> dict:
+    """Run a 2D model over one video into ``out`` (``<cam>.h5`` + ``.csv``), atomically.
+
+    The network writes into a temporary folder beside ``out``; both files are renamed into
+    place when it finishes, so a killed run leaves no partial 2D file.
+    """
+    from pose2d.analyze import analyze_videos
+
+    out_p = Path(out)
+    out_p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.stem}.", dir=out_p.parent))
+    try:
+        res = analyze_videos(model, [video], tmp, batch_size=batch_size, overwrite=True,
+                             progress=False, device=device, filter=filter or None)[0]
+        made = Path(res["output"])
+        os.replace(made.with_suffix(".csv"), out_p.with_suffix(".csv"))
+        os.replace(made, out_p)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("analyzed %s: %s frames into %s", video, res.get("n_frames"), out_p)
+    return {"n_frames": res.get("n_frames")}
+
+
+def _reindexed(skel, bodyparts):
+    from triangulate.skeleton import Skeleton
+
+    return Skeleton(bodyparts=list(bodyparts), limbs=skel.limbs, weak_limbs=skel.weak_limbs,
+                    angles=skel.angles)
+
+
+def triangulate_session(session: str, calibration: str, inputs: dict[str, str], out: str,
+                        skeleton: str | dict, method: str, options: dict,
+                        truncate: bool) -> dict:
+    """Triangulate a session's 2D files into ``out`` (anipose pose-3d CSV)."""
+    from calibration.load_rig import load_rig
+    from triangulate import pose3d_from_result, save_pose3d, triangulate
+    from triangulate.files import load_inputs
+    from triangulate.validators import check_skeleton_bodyparts
+
+    rig = load_rig(calibration)
+    try:
+        points2d, scores, bodyparts = load_inputs({c: Path(p) for c, p in inputs.items()},
+                                                  rig.names, truncate=truncate)
+    except InputError as exc:
+        msg = str(exc).replace("pass --truncate", "set triangulation.truncate = true")
+        raise InputError(f"session {session}: {msg}") from None
+    skel = load_skeleton_spec(skeleton)
+    check_skeleton_bodyparts(skel, bodyparts, where=f"skeleton of session {session}")
+    opts = dict(options)
+    if method == "optim":
+        opts["skeleton"] = _reindexed(skel, bodyparts)
+    result = triangulate(rig, points2d, scores, method=method, **opts)
+    for msg in result.warnings:
+        log.warning("session %s: %s", session, msg)
+    save_pose3d(out, pose3d_from_result(result, bodyparts), format="csv")
+    ok = np.isfinite(result.points3d).all(-1)
+    log.info("triangulated session %s (%s): %d frames, %.1f%% of points", session, method,
+             result.n_frames, 100 * ok.mean() if ok.size else 0.0)
+    return {"frames": int(result.n_frames), "triangulated": float(ok.mean()) if ok.size else 0}
+
+
+def filter_session(src: str, out: str, fps: float, fill_gaps: int, lowpass_hz: float,
+                   axes: list[str], reference_point: str) -> dict:
+    """Gap filling, low-pass and alignment of a pose-3d CSV into ``out``."""
+    from triangulate import load_pose3d, save_pose3d
+    from triangulate.filters import fill_gaps as fill
+    from triangulate.filters import lowpass
+
+    pose = load_pose3d(src)
+    pose.fps = fps
+    X = pose.points3d
+    if fill_gaps:
+        X = fill(X, fill_gaps)
+    if lowpass_hz:
+        X = lowpass(X, lowpass_hz, fps)
+    if axes or reference_point:
+        from triangulate.align import align_points
+
+        X = align_points(X, pose.bodyparts, axes=[_axis(a) for a in axes] or None,
+                         reference_point=reference_point or None)
+    pose.points3d = X
+    save_pose3d(out, pose, format="csv")
+    return {"frames": int(X.shape[0])}
+
+
+def _axis(text: str) -> tuple[str, str, str]:
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] not in ("x", "y", "z") or not all(parts):
+        raise InputError(f"config.toml filter.axes: each entry must look like AXIS:FROM:TO "
+                         f"(e.g. 'x:tail:nose'), got {text!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def angles_session(src: str, out: str, skeleton: str | dict) -> dict:
+    """The skeleton's joint angles (degrees) of a pose-3d CSV into ``out``."""
+    from triangulate import load_pose3d
+    from triangulate.angles import save_angles
+
+    skel = load_skeleton_spec(skeleton)
+    pose = load_pose3d(src)
+    save_angles(out, pose.points3d, pose.bodyparts, skel.angles)
+    return {"angles": sorted(skel.angles)}
+
+
+def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
+                   html: str | None, combined: str | None, videos: dict[str, str],
+                   fps: float) -> dict:
+    """The 3D movie (and HTML scene, and combined video) of a session, via viz3d."""
+    import viz3d
+    from calibration.load_rig import load_rig
+    from triangulate import load_pose3d
+
+    rig = load_rig(calibration)
+    skel = _reindexed(load_skeleton_spec(skeleton), load_pose3d(src).bodyparts)
+    X = load_pose3d(src).points3d
+    with atomic_path(movie) as tmp:
+        viz3d.render_movie(X, skel, tmp, fps=fps, rig=rig)
+    if html:
+        with atomic_path(html) as tmp:
+            viz3d.export_html(X, skel, tmp, rig=rig)
+    if combined:
+        vids = [videos[c] for c in rig.names if c in videos]
+        with atomic_path(combined) as tmp:
+            viz3d.combined_video(vids, rig, X, skel, tmp)
+    return {"frames": int(X.shape[0])}
