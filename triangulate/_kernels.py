@@ -1,46 +1,36 @@
-"""Fused compiled kernel for DLT on pinhole rigs (numba), with a pure-numpy fallback.
+"""Compiled pieces (numba) for pinhole rigs, with pure-numpy fallbacks elsewhere.
 
-One pass per point does what :mod:`.dlt` and :mod:`.prepare` do with whole-array numpy
-operations: undistort each view (Newton on OpenCV's pinhole model without tilt), the weighted
-linear solve with depth reweighting, and the pixel error of every view with the full model.
-Fusing them avoids ~300 temporaries per chunk; the math is the same (tests compare both).
-Used when numba is importable and no camera is fisheye or tilted; blocks of points run on
-numba's threads from :data:`PARALLEL_MIN_POINTS` points. Undistortion of the common
-k1, k2, p1, p2, k3 model runs branch-free (vectorized) with a scalar Newton fallback for the
-views it does not settle and for the other models. :func:`undistort_pinhole` and
-:func:`solve_weighted_pairs` are the compiled pieces RANSAC uses.
+Undistortion (Newton on OpenCV's pinhole model without tilt; the common k1, k2, p1, p2, k3
+model branch-free and vectorized, with a scalar Newton fallback for the views it does not
+settle and for the other models), the packed camera parameters, and the weighted 3x3 solves
+RANSAC uses (:func:`undistort_pinhole`, :func:`solve_weighted_pairs`). The fused DLT pass is
+in :mod:`._dlt_kernel`; the optimizer's kernels in :mod:`._optim_kernels`. Tests compare every
+compiled path with its numpy reference.
 """
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "kernel_supported", "dlt_pinhole", "undistort_pinhole",
+__all__ = ["HAVE_NUMBA", "kernel_supported", "camera_array", "undistort_pinhole",
            "solve_weighted_pairs", "summarize_flat"]
 
 try:  # numba comes with aniposelib; everything works without it, slower
     import numba
 
     HAVE_NUMBA = True
-    prange = numba.prange
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
-    prange = range
 
 
 def kernel_supported(rig) -> bool:
-    """Whether :func:`dlt_pinhole` handles the rig (pinhole, no tilt, numba present)."""
+    """Whether the compiled kernels handle the rig (pinhole, no tilt, numba present)."""
     if not HAVE_NUMBA:
         return False
     for cam in rig.cameras:
         if cam.fisheye or (cam.dist.size >= 14 and np.any(cam.dist[12:14] != 0)):
             return False
     return True
-
-
-_BLOCK = 1024  # points per parallel task (each allocates its own scratch)
 
 
 def _distort(x, y, k1, k2, p1, p2, k3, k4, k5, k6, s1, s2, s3, s4):
@@ -146,138 +136,6 @@ def _newton2(pix, c, lo, hi, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, ux, uy, c
         conv[i - lo] = n2 if big <= 0.25 else np.inf
 
 
-def _kernel(pix, w, cam, reweight, X, used, err, u):
-    """``cam`` (n_cams, 32): R (9, row-major), t (3), fx, fy, cx, cy, skew, f, dist (12)."""
-    n_cams, n = w.shape
-    n_blocks = (n + _BLOCK - 1) // _BLOCK
-    for blk in prange(n_blocks):
-        lo, hi = blk * _BLOCK, min(n, (blk + 1) * _BLOCK)
-        # per view: A^T A (6) and A^T b (3), built once per point
-        G = np.empty((n_cams, hi - lo, 9))
-        n_valid = np.zeros(hi - lo, np.int64)
-        ux = np.empty(hi - lo)
-        uy = np.empty(hi - lo)
-        conv = np.empty(hi - lo)
-        # cameras outside, points inside: consecutive Newton solves are independent, so the
-        # CPU overlaps them (one point's views in a row would be one long dependency chain)
-        for c in range(n_cams):
-            simple = True
-            for k in range(23, 30):
-                simple = simple and cam[c, k] == 0
-            if simple:
-                _newton2(pix, c, lo, hi, cam[c, 12], cam[c, 13], cam[c, 14], cam[c, 15],
-                         cam[c, 16], cam[c, 18], cam[c, 19], cam[c, 20], cam[c, 21],
-                         cam[c, 22], ux, uy, conv)
-            for i in range(lo, hi):
-                px, py = pix[c, i, 0], pix[c, i, 1]
-                ok = w[c, i] > 0 and np.isfinite(px) and np.isfinite(py)
-                used[c, i] = False
-                if not ok:
-                    continue
-                if simple and conv[i - lo] < 1e-14:
-                    x, y = ux[i - lo], uy[i - lo]
-                else:
-                    x, y = _undistort(px, py, cam[c, 12], cam[c, 13], cam[c, 14],
-                                      cam[c, 15],
-                                      cam[c, 16], cam[c, 18], cam[c, 19], cam[c, 20],
-                                      cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24],
-                                      cam[c, 25], cam[c, 26], cam[c, 27], cam[c, 28],
-                                      cam[c, 29])
-                if np.isfinite(x) and np.isfinite(y):
-                    u[c, i, 0], u[c, i, 1] = x, y
-                    used[c, i] = True
-                    n_valid[i - lo] += 1
-                    g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = g8 = 0.0
-                    for row in range(2):
-                        uc = x if row == 0 else y
-                        a0 = uc * cam[c, 6] - cam[c, 3 * row]
-                        a1 = uc * cam[c, 7] - cam[c, 3 * row + 1]
-                        a2 = uc * cam[c, 8] - cam[c, 3 * row + 2]
-                        b = cam[c, 9 + row] - uc * cam[c, 11]
-                        g0 += a0 * a0
-                        g1 += a0 * a1
-                        g2 += a0 * a2
-                        g3 += a1 * a1
-                        g4 += a1 * a2
-                        g5 += a2 * a2
-                        g6 += a0 * b
-                        g7 += a1 * b
-                        g8 += a2 * b
-                    j = i - lo
-                    G[c, j, 0], G[c, j, 1], G[c, j, 2], G[c, j, 3] = g0, g1, g2, g3
-                    G[c, j, 4], G[c, j, 5], G[c, j, 6], G[c, j, 7] = g4, g5, g6, g7
-                    G[c, j, 8] = g8
-        for i in range(lo, hi):
-            X[i, 0] = np.nan
-            X[i, 1] = np.nan
-            X[i, 2] = np.nan
-            if n_valid[i - lo] < 2:
-                for c in range(n_cams):
-                    used[c, i] = False
-                    err[c, i] = np.nan
-                continue
-            # weighted normal equations, then rounds reweighted by (f / depth)^2
-            X0 = X1 = X2 = np.nan
-            for rnd in range(reweight + 1):
-                m00 = m01 = m02 = m11 = m12 = m22 = 0.0
-                v0 = v1 = v2 = 0.0
-                for c in range(n_cams):
-                    if not used[c, i]:
-                        continue
-                    wc = w[c, i]
-                    if rnd > 0:
-                        z = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
-                        z = max(abs(z), 1e-9)
-                        wc = wc * (cam[c, 17] / z) ** 2
-                    m00 += wc * G[c, i - lo, 0]
-                    m01 += wc * G[c, i - lo, 1]
-                    m02 += wc * G[c, i - lo, 2]
-                    m11 += wc * G[c, i - lo, 3]
-                    m12 += wc * G[c, i - lo, 4]
-                    m22 += wc * G[c, i - lo, 5]
-                    v0 += wc * G[c, i - lo, 6]
-                    v1 += wc * G[c, i - lo, 7]
-                    v2 += wc * G[c, i - lo, 8]
-                c00 = m11 * m22 - m12 * m12
-                c01 = m02 * m12 - m01 * m22
-                c02 = m01 * m12 - m02 * m11
-                c11 = m00 * m22 - m02 * m02
-                c12 = m01 * m02 - m00 * m12
-                c22 = m00 * m11 - m01 * m01
-                det = m00 * c00 + m01 * c01 + m02 * c02
-                tr = (m00 + m11 + m22) / 3.0
-                if not det > 1e-10 * tr * tr * tr:
-                    break
-                inv = 1.0 / det
-                X0 = (c00 * v0 + c01 * v1 + c02 * v2) * inv
-                X1 = (c01 * v0 + c11 * v1 + c12 * v2) * inv
-                X2 = (c02 * v0 + c12 * v1 + c22 * v2) * inv
-            solved = not np.isnan(X0)
-            X[i, 0], X[i, 1], X[i, 2] = X0, X1, X2
-            for c in range(n_cams):
-                if not solved:
-                    used[c, i] = False
-                    err[c, i] = np.nan
-                    continue
-                px, py = pix[c, i, 0], pix[c, i, 1]
-                if not (w[c, i] > 0 and np.isfinite(px) and np.isfinite(py)):
-                    err[c, i] = np.nan
-                    continue
-                q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
-                q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
-                q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
-                if q2 == 0:
-                    q2 = 2.220446049250313e-16
-                iz = 1.0 / q2
-                xd, yd, _, _, _, _ = _distort(q0 * iz, q1 * iz, cam[c, 18], cam[c, 19],
-                                              cam[c, 20], cam[c, 21], cam[c, 22], cam[c, 23],
-                                              cam[c, 24], cam[c, 25], cam[c, 26], cam[c, 27],
-                                              cam[c, 28], cam[c, 29])
-                qx = cam[c, 12] * xd + cam[c, 16] * yd + cam[c, 14]
-                qy = cam[c, 13] * yd + cam[c, 15]
-                err[c, i] = np.sqrt((qx - px) ** 2 + (qy - py) ** 2)
-
-
 if HAVE_NUMBA:
     # no "nnan"/"ninf" fast-math flags: NaN marks missing views and must stay NaN
     _fm = {"contract", "arcp", "nsz"}
@@ -285,22 +143,33 @@ if HAVE_NUMBA:
     _distort = _jit(_distort)
     _undistort = _jit(_undistort)
     _newton2 = numba.njit(cache=True, error_model="numpy", fastmath=_fm)(_newton2)
-    # a copy under its own name: numba's cache is keyed by the function's name, and the
-    # serial and parallel compilations of one function would overwrite each other
-    _serial_py = types.FunctionType(_kernel.__code__, _kernel.__globals__, "_kernel_serial")
-    _serial_py.__qualname__ = "_kernel_serial"
-    _kernel_serial = numba.njit(cache=True, error_model="numpy", fastmath=_fm)(_serial_py)
-    _kernel = numba.njit(cache=True, parallel=True, error_model="numpy", fastmath=_fm)(_kernel)
-else:  # pragma: no cover
-    _kernel_serial = _kernel
-
-#: Points below which the serial kernel runs: threads cost more than they save on small
-#: chunks (and on busy cores a parallel section waits for its slowest thread).
-PARALLEL_MIN_POINTS = 8_192
 
 
-def _camera_array(rig) -> np.ndarray:
-    """(n_cams, 32): R (9, row-major), t (3), fx, fy, cx, cy, skew, f, dist (12), 0 (2)."""
+_CAMERA_CACHE: dict = {}
+
+
+def camera_array(rig) -> np.ndarray:
+    """Camera parameters packed for the kernels.
+
+    Returns
+    -------
+    cam : (n_cams, 32) float64
+        R (9, row-major), t (3, rig units), fx, fy, cx, cy, skew (pixels), mean focal (pixels),
+        pinhole distortion (12), 0 (2). Cached on the cameras' values (building it costs
+        ~0.1-0.4 ms, as much as a small DLT).
+    """
+    key = tuple((c.rvec.tobytes(), c.tvec.tobytes(), c.matrix.tobytes(), c.dist.tobytes())
+                for c in rig.cameras)
+    cam = _CAMERA_CACHE.get(key)
+    if cam is None:
+        if len(_CAMERA_CACHE) > 16:
+            _CAMERA_CACHE.clear()
+        cam = _CAMERA_CACHE[key] = _build_camera_array(rig)
+        cam.flags.writeable = False
+    return cam
+
+
+def _build_camera_array(rig) -> np.ndarray:
     n_cams = len(rig.cameras)
     cam = np.zeros((n_cams, 32))
     cam[:, 0:9] = np.asarray(rig.rotations).reshape(n_cams, 9)
@@ -345,7 +214,7 @@ def undistort_pinhole(rig, pixels: np.ndarray) -> np.ndarray:
     shape = pixels.shape
     pix = np.ascontiguousarray(pixels, dtype=np.float64).reshape(shape[0], -1, 2)
     u = np.empty(pix.shape)
-    _undistort_all(pix, _camera_array(rig), u)
+    _undistort_all(pix, camera_array(rig), u)
     return u.reshape(shape)
 
 
@@ -440,34 +309,3 @@ def summarize_flat(err: np.ndarray, used: np.ndarray, weights: np.ndarray):
     _summarize(err, used, np.ascontiguousarray(weights, dtype=np.float64), reproj, n_used,
                score, err32)
     return err32, reproj, n_used, score
-
-
-def dlt_pinhole(rig, pixels: np.ndarray, weights: np.ndarray, reweight: int = 2):
-    """Undistort, triangulate (weighted, depth-reweighted) and measure errors in one pass.
-
-    Parameters
-    ----------
-    rig : CameraRig
-        Pinhole cameras without tilt (see :func:`kernel_supported`).
-    pixels : (n_cams, N, 2) float64 pixels, NaN where missing
-    weights : (n_cams, N) float64, 0 leaves a view out
-    reweight : int
-        Depth reweighting rounds (as :func:`.dlt.triangulate_dlt`).
-
-    Returns
-    -------
-    X : (N, 3) rig units (NaN where fewer than 2 views)
-    used : (n_cams, N) bool
-    err : (n_cams, N) pixels of every valid view (NaN elsewhere or where X is NaN)
-    """
-    n_cams, n, _ = pixels.shape
-    cam = _camera_array(rig)
-    X = np.empty((n, 3))
-    used = np.empty((n_cams, n), np.bool_)
-    err = np.empty((n_cams, n))
-    u = np.empty((n_cams, n, 2))
-    parallel = n >= PARALLEL_MIN_POINTS and numba.get_num_threads() > 1
-    (_kernel if parallel else _kernel_serial)(
-        np.ascontiguousarray(pixels, dtype=np.float64),
-        np.ascontiguousarray(weights, dtype=np.float64), cam, int(reweight), X, used, err, u)
-    return X, used, err

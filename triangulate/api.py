@@ -13,11 +13,19 @@ import numpy as np
 
 from calibration.errors import InputError
 
-from ._kernels import dlt_pinhole, kernel_supported, summarize_flat
+from ._dlt_kernel import dlt_fused
+from ._kernels import kernel_supported
 from .dlt import rig_arrays, triangulate_dlt
 from .prepare import chunk_bounds, evaluate, prepare_chunk
 from .ransac import triangulate_ransac
-from .validators import METHODS, check_choice, check_points2d, check_range, check_scores
+from .validators import (
+    METHODS,
+    check_choice,
+    check_chunk,
+    check_points2d,
+    check_range,
+    check_scores,
+)
 
 __all__ = ["Triangulation", "triangulate", "DEFAULTS"]
 
@@ -139,6 +147,8 @@ class Triangulation:
         """
         if min_error is None:
             min_error = 2.0 * float(self.options.get("reproj_threshold", 10.0))
+        if not self._may_exceed(min_error):
+            return []
         rep = self.camera_report()
         med = np.array([r["median_error"] for r in rep])
         flagged = []
@@ -150,6 +160,22 @@ class Triangulation:
             if med[c] > min_error and med[c] > factor * np.median(others):
                 flagged.append(r["camera"])
         return flagged
+
+    def _may_exceed(self, threshold: float) -> bool:
+        """Whether any camera's ``median_error`` can exceed ``threshold`` (pixels).
+
+        A median exceeds it only if at least half of the (sampled, as in
+        :meth:`camera_report`) valid errors do: two counts per camera instead of the medians.
+        """
+        if self._report is not None:
+            return True
+        for c in range(len(self.camera_names)):
+            err = self.camera_errors[c].ravel()
+            e = err[::max(1, err.size // 200_000)]
+            n = int(np.count_nonzero(np.isfinite(e)))
+            if n and int(np.count_nonzero(e > threshold)) >= n - n // 2:
+                return True
+        return False
 
     def __repr__(self) -> str:
         ok = np.isfinite(self.points3d).all(-1)
@@ -270,6 +296,23 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
     cam_err = np.full((n_cams, n_frames, n_joints), np.nan, np.float32)
     per_chunk = max(int(opts["chunk_points"]) // max(n_joints, 1), 1)
     fused = method == "dlt" and opts["kernel"] and kernel_supported(rig)
+    out = {"points3d": X, "reprojection_error": reproj, "n_cams": ncams, "score": score,
+           "inliers": inliers, "camera_errors": cam_err}
+    if fused and opts["median_filter"] <= 1:
+        # no chunk copies: the kernel masks, undistorts and summarizes in place (contiguous
+        # inputs in one call; others a chunk at a time)
+        whole = p.flags.c_contiguous and (s is None or s.flags.c_contiguous)
+        ok = True
+        for start, stop in [(0, n_frames)] if whole else chunk_bounds(n_frames, per_chunk):
+            ok &= dlt_fused(rig, p[:, start:stop], None if s is None else s[:, start:stop],
+                            opts["score_threshold"], out, start=start,
+                            check_inf=opts["nonfinite"] == "error")
+        if not ok:
+            for start, stop in chunk_bounds(n_frames, per_chunk):  # raises with a position
+                check_chunk(p[:, start:stop], None if s is None else s[:, start:stop],
+                            rig.names, start=start, nonfinite=opts["nonfinite"])
+        return Triangulation(camera_names=rig.names, units=rig.units, method=method,
+                             options=opts, **out)
     if not fused:
         R, t, f = rig_arrays(rig)
     for start, stop in chunk_bounds(n_frames, per_chunk):
@@ -280,15 +323,8 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
                            kernel=opts["kernel"])
         n = (stop - start) * n_joints
         w = ch.weights.reshape(n_cams, n)
-        if fused:
-            Xc, used, err = dlt_pinhole(rig, ch.pixels.reshape(n_cams, n, 2), w)
-            err, rep, nc, sc = summarize_flat(err, used, w)
-            shape = (n_cams, stop - start, n_joints)
-            err, used = err.reshape(shape), used.reshape(shape)
-            rep, nc, sc = (a.reshape(shape[1:]) for a in (rep, nc, sc))
-            X[start:stop] = Xc.reshape(stop - start, n_joints, 3)
-            reproj[start:stop], ncams[start:stop], score[start:stop] = rep, nc, sc
-            inliers[:, start:stop], cam_err[:, start:stop] = used, err
+        if fused:  # median-filtered detections, already masked
+            dlt_fused(rig, ch.pixels, ch.weights, 0.0, out, start=start)
             continue
         u = ch.normalized.reshape(n_cams, n, 2)
         if method == "dlt":
@@ -301,15 +337,15 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
         err, rep, nc, sc = evaluate(rig, Xc, ch.pixels, ch.weights, used)
         X[start:stop], reproj[start:stop], ncams[start:stop] = Xc, rep, nc
         score[start:stop], inliers[:, start:stop], cam_err[:, start:stop] = sc, used, err
-    return Triangulation(points3d=X, reprojection_error=reproj, n_cams=ncams, score=score,
-                         inliers=inliers, camera_errors=cam_err, camera_names=rig.names,
-                         units=rig.units, method=method, options=opts)
+    return Triangulation(camera_names=rig.names, units=rig.units, method=method, options=opts,
+                         **out)
 
 
 def _check_cameras(result: Triangulation) -> None:
     """Log (and record) cameras that disagree with the rest and points left NaN."""
-    rep = {r["camera"]: r for r in result.camera_report()}
-    for name in result.disagreeing_cameras():
+    flagged = result.disagreeing_cameras()
+    rep = {r["camera"]: r for r in result.camera_report()} if flagged else {}
+    for name in flagged:
         others = [r["median_error"] for n, r in rep.items() if n != name]
         msg = (f"camera {name!r} disagrees with the other cameras: median reprojection error "
                f"{rep[name]['median_error']:.1f} px against {np.nanmedian(others):.1f} px for "
