@@ -66,6 +66,28 @@ class _ThreadFilter(logging.Filter):
         return record.thread == self.thread
 
 
+_LEVELS_LOCK = threading.Lock()
+_LEVELS: dict = {"users": 0, "saved": []}
+
+
+def _raise_levels(enter: bool) -> None:
+    """Lower the packages' levels to INFO while any task runs (refcounted across threads)."""
+    with _LEVELS_LOCK:
+        loggers = [logging.getLogger(n) for n in _LOGGERS]
+        if enter:
+            if _LEVELS["users"] == 0:
+                _LEVELS["saved"] = [lg.level for lg in loggers]
+                for lg in loggers:
+                    if lg.getEffectiveLevel() > logging.INFO:
+                        lg.setLevel(logging.INFO)
+            _LEVELS["users"] += 1
+        else:
+            _LEVELS["users"] -= 1
+            if _LEVELS["users"] == 0:
+                for lg, level in zip(loggers, _LEVELS["saved"], strict=True):
+                    lg.setLevel(level)
+
+
 @contextmanager
 def _session_log(path: Path | None) -> Iterator[None]:
     """Append this thread's log records (INFO and up) to ``path`` while the task runs."""
@@ -78,17 +100,15 @@ def _session_log(path: Path | None) -> Iterator[None]:
     handler.addFilter(_ThreadFilter(threading.get_ident()))
     handler.setLevel(logging.INFO)
     loggers = [logging.getLogger(n) for n in _LOGGERS]
-    levels = [lg.level for lg in loggers]
+    _raise_levels(True)
     for lg in loggers:
         lg.addHandler(handler)
-        if lg.getEffectiveLevel() > logging.INFO:
-            lg.setLevel(logging.INFO)
     try:
         yield
     finally:
-        for lg, level in zip(loggers, levels, strict=True):
+        for lg in loggers:
             lg.removeHandler(handler)
-            lg.setLevel(level)
+        _raise_levels(False)
         handler.close()
 
 

@@ -116,6 +116,8 @@ def sample_project(root: str | Path, sample: str | Path | None = None,
     if not (src / "session.json").is_file():
         raise InputError(f"{src} is not a tripose synth session (no session.json)")
     root = Path(root)
+    if (root / CONFIG_NAME).exists():
+        raise InputError(f"{root / CONFIG_NAME} exists; choose a new project folder")
     cams = sorted(p.stem for p in (src / "videos").glob("*.mp4"))
     values: dict = {"pose2d": {"pose_2d_dir": "pose-2d-dlc"}, "render": {"enabled": render}}
     if calibrate:
