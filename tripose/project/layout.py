@@ -224,8 +224,14 @@ def _session(project: Project, root: Path) -> Session:
     elif not s.videos:
         raise InputError(f"session {s.name}: no videos *{ext} in {root / 'videos-raw'}")
     if s.videos and s.pose2d_given and set(s.videos) != set(s.pose2d_given):
-        raise InputError(f"session {s.name}: cameras of videos-raw/ {list(s.videos)} and of "
-                         f"the 2D files {list(s.pose2d_given)} differ; a camera is missing")
+        no_2d = sorted(set(s.videos) - set(s.pose2d_given))
+        no_video = sorted(set(s.pose2d_given) - set(s.videos))
+        where = root / (pose_dir or "pose-2d")
+        raise InputError(f"session {s.name}: a camera is missing: "
+                         + "; ".join(([f"missing {no_2d} in {where} (videos-raw/ has them)"]
+                                      if no_2d else [])
+                                     + ([f"missing {no_video} in videos-raw/ ({where} has "
+                                         f"them)"] if no_video else [])))
     if len(s.cameras) < 2:
         raise InputError(f"session {s.name}: {len(s.cameras)} camera(s) {s.cameras}; "
                          f"triangulation needs at least 2")
