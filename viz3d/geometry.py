@@ -37,10 +37,14 @@ class Bounds:
     high: np.ndarray
     radius: float
     sample: np.ndarray
+    robust: bool = True
 
 
-def data_bounds(points: np.ndarray, fallback: np.ndarray | None = None) -> Bounds:
+def data_bounds(points: np.ndarray, fallback: np.ndarray | None = None,
+                robust: bool = True) -> Bounds:
     """Bounds of the finite points, ignoring the outer 0.5 % per axis (outlier frames).
+
+    ``robust=False`` keeps every point (e.g. camera centres must all be in the picture).
 
     Parameters
     ----------
@@ -55,7 +59,7 @@ def data_bounds(points: np.ndarray, fallback: np.ndarray | None = None) -> Bound
         p = np.asarray(fallback, float).reshape(-1, 3)
     if len(p) == 0:
         p = np.array([[-0.5, -0.5, -0.5], [0.5, 0.5, 0.5]])
-    if len(p) > 200:
+    if robust and len(p) > 200:
         low, high = np.percentile(p, 0.5, axis=0), np.percentile(p, 99.5, axis=0)
     else:
         low, high = p.min(0), p.max(0)
@@ -64,7 +68,7 @@ def data_bounds(points: np.ndarray, fallback: np.ndarray | None = None) -> Bound
     if radius <= 0:
         radius = max(1.0, float(np.abs(center).max()) * 0.05)
     step = max(1, len(p) // 4000)
-    return Bounds(center, low, high, radius, p[::step])
+    return Bounds(center, low, high, radius, p[::step], robust)
 
 
 def world_up(rig: CameraRig | None) -> np.ndarray:
@@ -155,8 +159,9 @@ def orbit_camera(bounds: Bounds, up: np.ndarray, view_angle: float = 30.0,
     pts = bounds.sample
     rel = pts - bounds.center
     cx, cy = rel @ right, rel @ vup
-    lo_x, hi_x = np.percentile(cx, [0.5, 99.5])
-    lo_y, hi_y = np.percentile(cy, [0.5, 99.5])
+    q = [0.5, 99.5] if bounds.robust else [0.0, 100.0]
+    lo_x, hi_x = np.percentile(cx, q)
+    lo_y, hi_y = np.percentile(cy, q)
     focal = bounds.center + (lo_x + hi_x) / 2 * right + (lo_y + hi_y) / 2 * vup
     keep = (cx >= lo_x) & (cx <= hi_x) & (cy >= lo_y) & (cy <= hi_y)
     rel = pts[keep] - focal

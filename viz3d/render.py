@@ -36,11 +36,11 @@ log = logging.getLogger(__name__)
 def build_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0,
                 size: tuple[int, int] = (960, 720), camera_view=None,
                 off_screen: bool = True, frame_label: bool = True,
-                even: bool = False) -> SkeletonScene:
+                even: bool = False, antialias: bool = True) -> SkeletonScene:
     """Validate the inputs and build a :class:`~viz3d.scene.SkeletonScene` in a new plotter.
 
     Parameters are those of :func:`render_png`; ``even`` rounds ``size`` down to even
-    numbers (videos).
+    numbers (videos); ``antialias`` turns on multisampling.
     """
     p = check_points3d(points3d)
     skeleton = check_skeleton(skeleton, p.shape[1])
@@ -50,7 +50,7 @@ def build_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0
     if trail < 0:
         raise InputError(f"trail must be >= 0 frames, got {trail}")
     cam = None if camera_view is None else camera_index(rig, camera_view)
-    plotter = new_plotter(size, off_screen=off_screen)
+    plotter = new_plotter(size, off_screen=off_screen, antialias=antialias)
     try:
         scene = SkeletonScene(plotter, p, skeleton, rig=rig, floor=floor, trail=trail,
                               frame_label=frame_label)
@@ -120,7 +120,8 @@ def render_png(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path
 def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path,
                  fps: float = 30.0, rig: CameraRig | None = None, floor: bool = True,
                  trail: int = 0, size: tuple[int, int] = (960, 720),
-                 frames=None, camera_view: str | int | None = None) -> Path:
+                 frames=None, camera_view: str | int | None = None,
+                 antialias: bool = False) -> Path:
     """Render a 3D skeleton movie (H.264 MP4 through imageio-ffmpeg).
 
     Frames are rendered one at a time into one scene (vertices moved in place) and streamed
@@ -141,6 +142,8 @@ def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pa
         Rounded down to even numbers (H.264 needs them).
     frames : sequence of int, optional
         Frame indices to render, in this order (default: all).
+    antialias : bool
+        8x multisampling: smoother edges, about 2.5x slower with software OpenGL.
 
     Returns
     -------
@@ -150,7 +153,8 @@ def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pa
     fps = check_range_fps(fps)
     p = check_points3d(points3d)
     idx = check_frames(frames, p.shape[0])
-    scene = build_scene(p, skeleton, rig, floor, trail, size, camera_view, even=True)
+    scene = build_scene(p, skeleton, rig, floor, trail, size, camera_view, even=True,
+                        antialias=antialias)
     w, h = scene.plotter.window_size
     try:
         with mp4_writer(path, (w, h), fps) as write:

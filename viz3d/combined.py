@@ -1,0 +1,173 @@
+"""The combined movie: every camera's video with its reprojection, beside the 3D view.
+
+Like anipose's ``label-combined``: a grid of camera views on the left (detections and the
+reprojected skeleton drawn on each), the rendered 3D skeleton on the right.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from calibration.errors import InputError
+from calibration.rig import CameraRig
+from triangulate.skeleton import Skeleton
+
+from . import colors
+from .overlay import draw_keypoints, draw_label, draw_skeleton
+from .render import build_scene
+from .scene import screenshot
+from .validate import (
+    VIDEO_SUFFIXES,
+    check_frames,
+    check_points2d,
+    check_points3d,
+    check_range_fps,
+    check_rig,
+    check_size,
+    check_skeleton,
+    check_suffix,
+)
+from .video import VideoReader, mp4_writer
+
+__all__ = ["combined_video", "grid_layout"]
+
+log = logging.getLogger(__name__)
+
+
+def grid_layout(n_cams: int, cam_size: tuple[int, int], height: int) -> tuple[int, int, int, int]:
+    """Rows, columns and cell size of a grid of ``n_cams`` views ``height`` pixels tall.
+
+    Returns
+    -------
+    rows, cols : int
+    cell_w, cell_h : int
+        Even pixel sizes keeping the camera's aspect ratio.
+    """
+    cols = int(np.ceil(np.sqrt(n_cams)))
+    rows = int(np.ceil(n_cams / cols))
+    cell_h = height // rows
+    cell_w = int(round(cell_h * cam_size[0] / max(cam_size[1], 1)))
+    return rows, cols, cell_w - cell_w % 2, cell_h - cell_h % 2
+
+
+def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.ndarray,
+                   skeleton: Skeleton | None, path: str | Path,
+                   points2d: np.ndarray | None = None, fps: float | None = None,
+                   size: tuple[int, int] | None = None, scores: np.ndarray | None = None,
+                   score_threshold: float = 0.5, frames=None, trail: int = 0,
+                   floor: bool = True) -> Path:
+    """Write a movie of all camera views (with the reprojected skeleton) beside the 3D view.
+
+    Parameters
+    ----------
+    videos : sequence of str or Path
+        One video per rig camera, in rig order; each needs at least ``n_frames`` frames and
+        the camera's image size.
+    rig : calibration.CameraRig
+        Projects ``points3d`` into each view (with lens distortion).
+    points3d : (n_frames, n_joints, 3) float, rig units; NaN = missing
+    skeleton : triangulate.Skeleton or None
+    path : str or Path
+        ``.mp4`` output, written atomically.
+    points2d : (n_cams, n_frames, n_joints, 2) float pixels, optional
+        Detections drawn as dots on each view.
+    fps : float, optional
+        Default: the first video's frame rate.
+    size : (width, height), optional
+        Size of the whole movie. Default: 720 px tall, the camera grid at its aspect
+        ratio and a square 3D view. With a width, the 3D view takes what the grid leaves
+        (at least a quarter of the width).
+    scores : (n_cams, n_frames, n_joints), optional
+        Detections scoring below ``score_threshold`` are not drawn.
+    frames : sequence of int, optional
+        Frame indices to write (default: all frames of ``points3d``).
+    trail, floor
+        As in :func:`viz3d.render_png`.
+
+    Returns
+    -------
+    Path
+    """
+    path = check_suffix(path, VIDEO_SUFFIXES)
+    rig = check_rig(rig, required=True)
+    p = check_points3d(points3d)
+    n_frames, n_joints = p.shape[:2]
+    skeleton = check_skeleton(skeleton, n_joints)
+    videos = list(videos) if not isinstance(videos, (str, Path)) else [videos]
+    if len(videos) != rig.n_cams:
+        raise InputError(f"videos: got {len(videos)} videos for a rig of {rig.n_cams} cameras "
+                         f"{rig.names}; give one per camera, in rig order")
+    idx = check_frames(frames, n_frames)
+    det = None
+    if points2d is not None:
+        det = check_points2d(points2d, "points2d", n_frames, n_joints, leading=(rig.n_cams,))
+    sc = None
+    if scores is not None:
+        sc = np.asarray(scores, float)
+        if sc.shape[:1] != (rig.n_cams,) or sc.ndim != 3 or sc.shape[2] != n_joints:
+            raise InputError(f"scores must have shape (n_cams, n_frames, n_joints) = "
+                             f"({rig.n_cams}, {n_frames}, {n_joints}), got {sc.shape}")
+    limbs = skeleton.limb_indices() if skeleton is not None else []
+    jc = colors.bodypart_colors(n_joints)
+    need = int(idx.max()) + 1
+    readers: list[VideoReader] = []
+    try:
+        for c, v in enumerate(videos):
+            readers.append(VideoReader(v, f"videos[{c}] (camera {rig.names[c]!r})", need))
+        for c, r in enumerate(readers):
+            cam = rig[c]
+            if all(cam.size) and (r.width, r.height) != tuple(cam.size):
+                raise InputError(
+                    f"videos[{c}]: {r.path} is {r.width}x{r.height} px but camera "
+                    f"{cam.name!r} was calibrated at {cam.size[0]}x{cam.size[1]}; give the "
+                    "videos the rig was calibrated for")
+        out_fps = readers[0].fps if fps is None else check_range_fps(fps)
+        cam_size = (readers[0].width, readers[0].height)
+        W, H = (None, 720) if size is None else check_size(size, even=True)
+        rows, cols, cw, ch = grid_layout(rig.n_cams, cam_size, H)
+        grid_w = cols * cw
+        if W is None:
+            W = grid_w + H
+        elif W - grid_w < W // 4:  # narrow: shrink the grid to leave the 3D view room
+            rows, cols, cw, ch = grid_layout(rig.n_cams, cam_size, H)
+            cw = (W * 3 // 4) // cols
+            cw -= cw % 2
+            ch = int(cw * cam_size[1] / cam_size[0])
+            ch -= ch % 2
+            grid_w = cols * cw
+        view_w = W - grid_w
+        view_w -= view_w % 2
+        W = grid_w + view_w
+        proj = rig.project(p[idx])  # (n_cams, n_used, n_joints, 2)
+        scene = build_scene(p, skeleton, rig, floor, trail, (view_w, H), even=True,
+                            antialias=False)
+        try:
+            with mp4_writer(path, (W, H), out_fps) as write:
+                canvas = np.full((H, W, 3), 255, np.uint8)
+                for k, f in enumerate(idx):
+                    canvas[:, :grid_w] = 40
+                    for c, r in enumerate(readers):
+                        img = r.read(int(f))
+                        draw_skeleton(img, proj[c, k], limbs, jc)
+                        if det is not None:
+                            draw_keypoints(img, det[c, f], jc,
+                                           None if sc is None else sc[c, f], score_threshold)
+                        draw_label(img, rig.names[c])
+                        y, x = (c // cols) * ch, (c % cols) * cw
+                        canvas[y:y + ch, x:x + cw] = cv2.resize(img, (cw, ch),
+                                                                interpolation=cv2.INTER_AREA)
+                    scene.show_frame(int(f))
+                    canvas[:, grid_w:] = screenshot(scene.plotter)
+                    write(canvas)
+        finally:
+            scene.plotter.close()
+    finally:
+        for r in readers:
+            r.close()
+    log.info("wrote %d frames to %s", len(idx), path)
+    return Path(path)

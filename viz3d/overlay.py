@@ -1,0 +1,194 @@
+"""2D overlays drawn with OpenCV: detected keypoints and the reprojected skeleton on video.
+
+Like anipose's ``label-2d-proj``: detections as filled dots (coloured by bodypart, outlined),
+the reprojected 3D skeleton as thin lines with small rings at its joints.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from calibration.errors import InputError
+from triangulate.skeleton import Skeleton
+
+from . import colors
+from .validate import (
+    VIDEO_SUFFIXES,
+    check_points2d,
+    check_range_fps,
+    check_skeleton,
+    check_suffix,
+)
+from .video import VideoReader, mp4_writer
+
+__all__ = ["draw_keypoints", "draw_skeleton", "draw_label", "overlay_2d_video"]
+
+log = logging.getLogger(__name__)
+
+_SHIFT = 4  # sub-pixel drawing: coordinates in 1/16 px
+
+
+def _scale(image: np.ndarray) -> int:
+    return max(1, int(round(image.shape[0] / 300)))
+
+
+def _fix(p: np.ndarray) -> tuple[int, int]:
+    return int(round(p[0] * (1 << _SHIFT))), int(round(p[1] * (1 << _SHIFT)))
+
+
+def draw_keypoints(image: np.ndarray, points: np.ndarray, joint_colors: np.ndarray,
+                   scores: np.ndarray | None = None, threshold: float = 0.5,
+                   radius: int | None = None) -> np.ndarray:
+    """Draw detections as filled, outlined dots, in place.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8 RGB
+    points : (n_joints, 2) pixels, NaN = missing
+    joint_colors : (n_joints, 3) uint8
+    scores : (n_joints,), optional
+        Points scoring below ``threshold`` are not drawn.
+    threshold : float
+    radius : int, optional
+        Dot radius in pixels (default: from the image height).
+
+    Returns
+    -------
+    image
+    """
+    s = _scale(image)
+    r = radius or 2 + s
+    ok = np.isfinite(points).all(1)
+    if scores is not None:
+        with np.errstate(invalid="ignore"):
+            ok &= np.nan_to_num(scores, nan=0.0) >= threshold
+    for j in np.flatnonzero(ok):
+        c = _fix(points[j])
+        cv2.circle(image, c, (r + 1) << _SHIFT, (20, 20, 20), -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(image, c, r << _SHIFT, tuple(int(v) for v in joint_colors[j]), -1,
+                   cv2.LINE_AA, _SHIFT)
+    return image
+
+
+def draw_skeleton(image: np.ndarray, points: np.ndarray, limbs: list[tuple[int, int]],
+                  joint_colors: np.ndarray, thickness: int | None = None) -> np.ndarray:
+    """Draw a (reprojected) skeleton as lines between joints and rings at joints, in place.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8 RGB
+    points : (n_joints, 2) pixels, NaN = missing (its limbs are skipped)
+    limbs : list of (int, int)
+    joint_colors : (n_joints, 3) uint8
+        Limbs take their second bodypart's colour.
+    thickness : int, optional
+
+    Returns
+    -------
+    image
+    """
+    s = _scale(image)
+    t = thickness or s
+    ok = np.isfinite(points).all(1)
+    for a, b in limbs:
+        if ok[a] and ok[b]:
+            cv2.line(image, _fix(points[a]), _fix(points[b]),
+                     tuple(int(v) for v in joint_colors[b]), t, cv2.LINE_AA, _SHIFT)
+    for j in np.flatnonzero(ok):
+        cv2.circle(image, _fix(points[j]), (2 + s) << _SHIFT,
+                   tuple(int(v) for v in joint_colors[j]), max(1, t // 2 + 1), cv2.LINE_AA,
+                   _SHIFT)
+    return image
+
+
+def draw_label(image: np.ndarray, text: str, corner: str = "top-left") -> np.ndarray:
+    """Write ``text`` on a translucent dark box in a corner of ``image``, in place."""
+    s = _scale(image)
+    scale = 0.4 * s
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, s)
+    pad = 3 * s
+    x = pad if corner.endswith("left") else image.shape[1] - tw - 3 * pad
+    y = pad if corner.startswith("top") else image.shape[0] - th - base - 3 * pad
+    box = image[y:y + th + base + 2 * pad, x:x + tw + 2 * pad]
+    box[:] = (box * 0.45).astype(np.uint8)
+    cv2.putText(image, text, (x + pad, y + pad + th), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                (255, 255, 255), s, cv2.LINE_AA)
+    return image
+
+
+def overlay_2d_video(video: str | Path, points2d: np.ndarray, skeleton: Skeleton | None,
+                     path: str | Path, reprojected: np.ndarray | None = None,
+                     scores: np.ndarray | None = None, score_threshold: float = 0.5,
+                     fps: float | None = None, label: str | None = None) -> Path:
+    """Write a copy of one camera's video with detections and the reprojected skeleton.
+
+    One output frame per row of ``points2d`` (the video's first ``n_frames`` frames).
+
+    Parameters
+    ----------
+    video : str or Path
+        This camera's video; it must have at least ``n_frames`` frames.
+    points2d : (n_frames, n_joints, 2) float, pixels of this camera; NaN = missing
+        Detected keypoints, drawn as dots coloured by bodypart. ``None`` draws none (then
+        ``reprojected`` is required).
+    skeleton : triangulate.Skeleton or None
+        Bodyparts in the order of the ``n_joints`` axis; its limbs join the reprojected
+        points. None draws points only.
+    path : str or Path
+        ``.mp4`` output, written atomically.
+    reprojected : (n_frames, n_joints, 2) float pixels, optional
+        The 3D skeleton projected into this camera (e.g. ``rig.project(points3d)[c]``),
+        drawn as lines.
+    scores : (n_frames, n_joints) in [0, 1], optional
+        Detections scoring below ``score_threshold`` are not drawn.
+    score_threshold : float
+    fps : float, optional
+        Output frame rate (default: the video's).
+    label : str, optional
+        Text written in the top-left corner (e.g. the camera name).
+
+    Returns
+    -------
+    Path
+    """
+    path = check_suffix(path, VIDEO_SUFFIXES)
+    if points2d is None and reprojected is None:
+        raise InputError("overlay_2d_video needs points2d or reprojected (or both)")
+    ref = points2d if points2d is not None else reprojected
+    ref_name = "points2d" if points2d is not None else "reprojected"
+    ref = check_points2d(ref, ref_name)
+    n_frames, n_joints = ref.shape[:2]
+    pts = ref if points2d is not None else None
+    rep = None
+    if reprojected is not None:
+        rep = check_points2d(reprojected, "reprojected", n_frames, n_joints)
+    if skeleton is not None:
+        check_skeleton(skeleton, n_joints, name=ref_name)
+    sc = None
+    if scores is not None:
+        sc = np.asarray(scores, dtype=float)
+        if sc.ndim != 2 or sc.shape[0] < n_frames or sc.shape[1] != n_joints:
+            raise InputError(f"scores must have shape (n_frames, n_joints) = ({n_frames}, "
+                             f"{n_joints}), got {sc.shape}")
+    limbs = skeleton.limb_indices() if skeleton is not None else []
+    jc = colors.bodypart_colors(n_joints)
+    with VideoReader(video, "video", n_frames) as reader:
+        out_fps = reader.fps if fps is None else check_range_fps(fps)
+        w, h = reader.width - reader.width % 2, reader.height - reader.height % 2
+        with mp4_writer(path, (w, h), out_fps) as write:
+            for f in range(n_frames):
+                img = reader.read(f)
+                if rep is not None:
+                    draw_skeleton(img, rep[f], limbs, jc)
+                if pts is not None:
+                    draw_keypoints(img, pts[f], jc, None if sc is None else sc[f],
+                                   score_threshold)
+                if label:
+                    draw_label(img, label)
+                write(img[:h, :w])
+    log.info("wrote %d frames to %s", n_frames, path)
+    return Path(path)
