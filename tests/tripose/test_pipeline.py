@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -92,6 +94,29 @@ def test_killed_run_resumes_to_identical_outputs(reference, tmp_path):
                                       "up_to_date": ["triangulate:A"]}
     assert _outputs(root) == _outputs(reference)
     assert _ran(run_project(root)) == []
+
+
+@pytest.mark.slow
+def test_kill_during_calibration(reference, tmp_path):
+    """SIGKILL at a moment chosen by the clock: once the first board detections are cached."""
+    root = tmp_path / "killed"
+    sample_project(root, render=False)
+    proc = subprocess.Popen([sys.executable, "-m", "tripose", "run", str(root), "--no-progress",
+                             "--jobs", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    cache = root / "calibration" / ".tripose-cache"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if cache.is_dir() and any(p.suffix == ".npz" for p in cache.iterdir()):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait(timeout=60) == -9
+    assert not (root / "calibration" / "calibration.toml").exists()
+    assert not (root / "A" / "pose-3d").exists()
+    summary = run_project(root)
+    assert summary["calibrate"]["ran"] == ["calibrate:project"]
+    assert _outputs(root) == _outputs(reference)
 
 
 @pytest.mark.slow
