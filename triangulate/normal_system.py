@@ -11,6 +11,8 @@ from math import comb
 import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
 
+from . import _optim_kernels as kern
+
 
 def dense_frame_matrix(B: np.ndarray, K: np.ndarray, limbs: np.ndarray) -> np.ndarray:
     """Per-frame dense normal matrix: 3x3 point blocks on the diagonal, limb couplings off it.
@@ -74,9 +76,11 @@ def _bmv(M: np.ndarray, v: np.ndarray) -> np.ndarray:
 class _System:
     """``H`` of one Gauss-Newton step, its preconditioner and products."""
 
-    def __init__(self, B, limbs, K, lam, d, n_frames, n_joints, schwarz=True):
+    def __init__(self, B, limbs, K, lam, d, n_frames, n_joints, schwarz=True, kernel=False):
         self.B, self.K, self.lam, self.d = B, K, lam, d
-        self.limbs = np.asarray(limbs, dtype=int).reshape(-1, 2)
+        self.kernel = kernel  # compiled products and solves (:mod:`._optim_kernels`)
+        self.coeffs = _diff_coeffs(d)
+        self.limbs = np.asarray(limbs, dtype=np.int64).reshape(-1, 2)
         self.F, self.J = n_frames, n_joints
         self.limb_list = self.limbs.tolist()
         n_limbs = len(self.limbs)
@@ -102,6 +106,8 @@ class _System:
                 o = 3 * s
                 ab[u - o, o:] += flat[: n - o] if o else flat
         self.band = cholesky_banded(ab, lower=False)
+        if kernel:
+            self.band_rows = kern.band_by_row(self.band, n_joints)
         self.frame_inv = None
         if not (schwarz and n_limbs):
             return
@@ -113,6 +119,11 @@ class _System:
         self.frame_inv = np.linalg.inv(A)
 
     def matvec(self, v):
+        if self.kernel:
+            out = np.empty_like(v)
+            kern.structured_matvec(self.B, self.K, self.limbs, self.coeffs,
+                                 self.lam if self.use_t else 0.0, v, out)
+            return out
         out = _bmv(self.B, v)
         if self.use_t:
             out += self.lam * _dtd(v, self.d)
@@ -123,6 +134,10 @@ class _System:
         return out
 
     def _track_solve(self, r):
+        if self.kernel:
+            out = np.empty_like(r)
+            kern.banded_solve(self.band_rows, r, out)
+            return out
         x = cho_solve_banded((self.band, False), np.transpose(r, (1, 0, 2)).ravel())
         return np.transpose(x.reshape(self.J, self.F, 3), (1, 0, 2))
 

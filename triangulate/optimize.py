@@ -36,8 +36,10 @@ import numpy as np
 from calibration.errors import InputError
 from calibration.projection import project_camera_points
 
+from . import _optim_kernels as kern
+from ._kernels import camera_array, kernel_supported
 from .dlt import rig_arrays
-from .normal_system import _dtd, _pcg, _System, dense_frame_matrix
+from .normal_system import _diff_coeffs, _dtd, _pcg, _System, dense_frame_matrix
 from .prepare import evaluate, prepare_chunk
 from .ransac import triangulate_ransac
 from .validators import check_range
@@ -64,18 +66,26 @@ OPTIM_DEFAULTS = {
 
 
 # --- residuals and their linearisation --------------------------------------------------
+_E3 = np.zeros((0, 0, 3))      # placeholders for the cost-only call of the limb kernel
+_E4 = np.zeros((0, 0, 3, 3))
+
+
 class _Problem:
     """One chunk: observations, limbs and weights; evaluates cost and normal equations."""
 
-    def __init__(self, rig, pixels, weights, limbs, lengths, tols, lam, d, scale):
+    def __init__(self, rig, pixels, weights, limbs, lengths, tols, lam, d, scale,
+                 kernel=False):
         self.cams = rig.cameras
         self.R, self.t, _ = rig_arrays(rig)
-        self.valid = (weights > 0) & np.isfinite(pixels).all(-1)
+        self.valid = (weights > 0) & np.isfinite(pixels[..., 0]) & np.isfinite(pixels[..., 1])
         self.p = np.where(self.valid[..., None], pixels, 0.0)
         self.w = np.where(self.valid, weights, 0.0)
-        self.limbs = np.asarray(limbs, dtype=int).reshape(-1, 2)
-        self.lengths, self.tols = lengths, tols
+        self.limbs = np.asarray(limbs, dtype=np.int64).reshape(-1, 2)
+        self.lengths = np.ascontiguousarray(lengths, dtype=np.float64)
+        self.tols = np.ascontiguousarray(tols, dtype=np.float64)
         self.lam, self.d, self.s2 = lam, d, scale * scale
+        #: compiled cost and normal equations (:mod:`._optim_kernels`) on pinhole rigs
+        self.cam = camera_array(rig) if kernel and kernel_supported(rig) else None
 
     def _reprojection(self, X, jacobian):
         out = []
@@ -90,6 +100,13 @@ class _Problem:
         return out
 
     def cost(self, X):
+        if self.cam is not None:
+            total = kern.reprojection_cost(X, self.p, self.w, self.cam, self.s2)
+            total += kern.limb_normal(X, self.limbs, self.lengths, self.tols, _E4, _E3, _E4,
+                                    False)
+            if self.lam > 0 and X.shape[0] > self.d:
+                total += self.lam * np.sum(np.diff(X, n=self.d, axis=0) ** 2)
+            return float(total)
         total = 0.0
         for c, (r, _) in enumerate(self._reprojection(X, False)):
             e2 = np.sum(r * r, -1)
@@ -104,6 +121,8 @@ class _Problem:
     def normal_equations(self, X, damping=1e-6):
         """``B (F, J, 3, 3)``, gradient ``g (F, J, 3)``, limb blocks ``K (L, F, 3, 3)``."""
         n_frames, n_joints, _ = X.shape
+        if self.cam is not None:
+            return self._normal_compiled(X, damping)
         B = np.zeros((n_frames, n_joints, 3, 3))
         g = np.zeros((n_frames, n_joints, 3))
         for c, (r, Jw) in enumerate(self._reprojection(X, True)):
@@ -130,6 +149,27 @@ class _Problem:
             g += self.lam * _dtd(X, self.d)
         scale = np.mean(np.trace(B, axis1=-2, axis2=-1)) / 3 if B.size else 1.0
         B += (damping * scale + 1e-12) * np.eye(3)
+        return B, g, K
+
+    def _normal_compiled(self, X, damping):
+        """:meth:`normal_equations` with the kernels of :mod:`._optim_kernels`."""
+        n_frames, n_joints, _ = X.shape
+        B = np.empty((n_frames, n_joints, 3, 3))
+        g = np.empty((n_frames, n_joints, 3))
+        K = np.empty((len(self.limbs), n_frames, 3, 3))
+        kern.reprojection_normal(X, self.p, self.w, self.cam, self.s2, B, g)
+        kern.limb_normal(X, self.limbs, self.lengths, self.tols, B, g, K, True)
+        if self.lam > 0 and n_frames > self.d:
+            kern.dtd_apply(X, _diff_coeffs(self.d), self.lam, g)
+        if B.size:
+            scale = (B[..., 0, 0].sum() + B[..., 1, 1].sum() + B[..., 2, 2].sum()) / (
+                3 * n_frames * n_joints)
+        else:
+            scale = 1.0
+        diag = damping * scale + 1e-12
+        B[..., 0, 0] += diag
+        B[..., 1, 1] += diag
+        B[..., 2, 2] += diag
         return B, g, K
 
     def covariance_rms(self, X, sigma):
@@ -165,7 +205,7 @@ def solve_chunk(problem: _Problem, X0: np.ndarray, max_iterations: int = 12,
         info["iterations"] = it
         B, g, K = problem.normal_equations(X)
         system = _System(B, problem.limbs, K, problem.lam, problem.d, n_frames, n_joints,
-                         schwarz=preconditioner == "schwarz")
+                         schwarz=preconditioner == "schwarz", kernel=problem.cam is not None)
         step, n_cg = _pcg(system, -g)
         info["cg_iterations"].append(n_cg)
         accepted = False
@@ -245,17 +285,23 @@ def _limbs(skeleton, n_joints: int, opts: dict):
 
 
 def _robust_start(rig, p, s, opts, R, t, f, rng, frames):
+    """RANSAC points of ``frames = (lo, hi)``: ``(chunk, X (n, J, 3), used (C, n, J))``."""
     ch = prepare_chunk(rig, p, s, frames[0], frames[1], opts["score_threshold"],
-                       opts["median_filter"], opts["nonfinite"])
+                       opts["median_filter"], opts["nonfinite"], kernel=opts["kernel"])
     n_cams, n, n_joints = ch.weights.shape
     X, used = triangulate_ransac(ch.normalized.reshape(n_cams, -1, 2),
                                  ch.weights.reshape(n_cams, -1), R, t, f,
-                                 opts["reproj_threshold"], opts["max_pairs"], rng)
+                                 opts["reproj_threshold"], opts["max_pairs"], rng,
+                                 kernel=opts["kernel"])
     return ch, X.reshape(n, n_joints, 3), used.reshape(n_cams, n, n_joints)
 
 
-def _statistics(rig, p, s, opts, R, t, f, limbs, lengths, d):
-    """Estimate missing limb lengths and the temporal scale from blocks spread in time."""
+def _statistics(rig, p, s, opts, R, t, f, limbs, lengths, d, whole=None):
+    """Estimate missing limb lengths and the temporal scale from blocks spread in time.
+
+    ``whole``: the robust start of every frame (a short recording, solved in one chunk),
+    whose blocks are used instead of triangulating them again.
+    """
     n_frames = p.shape[1]
     budget = int(opts["length_frames"])
     block = min(200, n_frames)
@@ -264,7 +310,10 @@ def _statistics(rig, p, s, opts, R, t, f, limbs, lengths, d):
     rng = np.random.default_rng(opts["rng"])
     all_len, diffs = [], []
     for s0 in starts:
-        _, X, _ = _robust_start(rig, p, s, opts, R, t, f, rng, (s0, s0 + block))
+        if whole is not None:
+            X = whole[1][s0:s0 + block]
+        else:
+            _, X, _ = _robust_start(rig, p, s, opts, R, t, f, rng, (s0, s0 + block))
         if len(limbs):
             all_len.append(np.linalg.norm(X[:, limbs[:, 0]] - X[:, limbs[:, 1]], axis=-1))
         if X.shape[0] > d + 6:
@@ -315,7 +364,11 @@ def triangulate_optim(rig, p, s, opts: dict):
     n_cams, n_frames, n_joints, _ = p.shape
     R, t, f = rig_arrays(rig)
     limbs, tols, lengths = _limbs(opts.get("skeleton"), n_joints, opts)
-    lengths, scale_d = _statistics(rig, p, s, opts, R, t, f, limbs, lengths, d)
+    rng = np.random.default_rng(opts["rng"])
+    # a recording solved in one chunk: its robust start also gives the statistics
+    whole = _robust_start(rig, p, s, opts, R, t, f, rng, (0, n_frames)) if (
+        n_frames <= chunk and n_frames <= int(opts["length_frames"])) else None
+    lengths, scale_d = _statistics(rig, p, s, opts, R, t, f, limbs, lengths, d, whole)
     keep = np.isfinite(lengths) & (lengths > 0)
     if not keep.all():
         log.warning("limb(s) %s never triangulated: left out of the optimisation",
@@ -332,19 +385,20 @@ def triangulate_optim(rig, p, s, opts: dict):
     sigma = np.full((n_frames, n_joints), np.nan)
     inliers = np.zeros((n_cams, n_frames, n_joints), bool)
     cam_err = np.full((n_cams, n_frames, n_joints), np.nan, np.float32)
-    rng = np.random.default_rng(opts["rng"])
     iterations = []
     thr = float(opts["reproj_threshold"])
     for start in range(0, n_frames, chunk):
         stop = min(start + chunk, n_frames)
         lo, hi = max(start - overlap, 0), min(stop + overlap, n_frames)
-        ch, X0, _ = _robust_start(rig, p, s, opts, R, t, f, rng, (lo, hi))
+        ch, X0, _ = whole if whole is not None else _robust_start(rig, p, s, opts, R, t, f,
+                                                                   rng, (lo, hi))
         X0f, present = interpolate_tracks(X0)
         if not present.any():
             continue
         ok_limb = present[limbs[:, 0]] & present[limbs[:, 1]] if len(limbs) else np.zeros(0, bool)
         problem = _Problem(rig, ch.pixels, ch.weights, limbs[ok_limb],
-                           lengths[ok_limb], tols[ok_limb], lam, d, scale)
+                           lengths[ok_limb], tols[ok_limb], lam, d, scale,
+                           kernel=opts["kernel"])
         Xc, info = solve_chunk(problem, X0f, max_it, preconditioner=opts["preconditioner"])
         iterations.append(info)
         Xc[:, ~present] = np.nan

@@ -1,0 +1,250 @@
+"""Compiled pieces (numba) of the optimizer's Gauss-Newton steps on pinhole rigs.
+
+Each function does in one pass over the points what :class:`.optimize._Problem` and
+:class:`.normal_system._System` do with whole-array numpy operations (the reference, used
+with ``kernel=False``, fisheye or tilted cameras, or without numba; tests compare both):
+
+- :func:`reprojection_cost` and :func:`reprojection_normal`: the robust (Cauchy) reprojection
+  cost, and its IRLS normal blocks ``B (F, J, 3, 3)`` and gradient ``g (F, J, 3)`` with the
+  analytic projection Jacobian chained with ``R``;
+- :func:`limb_normal`: the limb-length terms' cost, blocks and gradient;
+- :func:`structured_matvec`: ``H v`` for the structured normal matrix (point blocks, limb
+  couplings, ``lam D^T D`` along frames);
+- :func:`banded_solve`: the track preconditioner's solve from LAPACK's banded Cholesky factor
+  (upper form), without the transposes and copies of the generic solver.
+
+Cameras are packed as :func:`._kernels.camera_array`. Points are ``(F, J, 3)`` rig units,
+detections ``(n_cams, F, J, 2)`` pixels with weights ``(n_cams, F, J)`` (0: unused view).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels import HAVE_NUMBA, _distort
+
+__all__ = ["reprojection_cost", "reprojection_normal", "limb_normal", "structured_matvec",
+           "band_by_row", "banded_solve", "dtd_apply"]
+
+
+def _project(cam, c, X0, X1, X2):
+    """Pixel projection of world point ``X`` by camera ``c`` and its Jacobian (2x3)."""
+    q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
+    q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
+    q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
+    if q2 == 0:
+        q2 = 2.220446049250313e-16
+    iz = 1.0 / q2
+    x, y = q0 * iz, q1 * iz
+    xd, yd, j00, j01, j10, j11 = _distort(x, y, cam[c, 18], cam[c, 19], cam[c, 20],
+                                          cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24],
+                                          cam[c, 25], cam[c, 26], cam[c, 27], cam[c, 28],
+                                          cam[c, 29])
+    fx, fy, skew = cam[c, 12], cam[c, 13], cam[c, 16]
+    u = fx * xd + skew * yd + cam[c, 14]
+    v = fy * yd + cam[c, 15]
+    # K_2x2 @ J_distortion, then d normalized / d camera point, then R
+    a0, b0 = fx * j00 + skew * j10, fx * j01 + skew * j11
+    a1, b1 = fy * j10, fy * j11
+    n0, n1, n2 = a0 * iz, b0 * iz, -(a0 * x + b0 * y) * iz
+    m0, m1, m2 = a1 * iz, b1 * iz, -(a1 * x + b1 * y) * iz
+    J00 = n0 * cam[c, 0] + n1 * cam[c, 3] + n2 * cam[c, 6]
+    J01 = n0 * cam[c, 1] + n1 * cam[c, 4] + n2 * cam[c, 7]
+    J02 = n0 * cam[c, 2] + n1 * cam[c, 5] + n2 * cam[c, 8]
+    J10 = m0 * cam[c, 0] + m1 * cam[c, 3] + m2 * cam[c, 6]
+    J11 = m0 * cam[c, 1] + m1 * cam[c, 4] + m2 * cam[c, 7]
+    J12 = m0 * cam[c, 2] + m1 * cam[c, 5] + m2 * cam[c, 8]
+    return u, v, J00, J01, J02, J10, J11, J12
+
+
+def _pixel(cam, c, X0, X1, X2):
+    """Pixel projection only (the cost needs no Jacobian)."""
+    q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
+    q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
+    q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
+    if q2 == 0:
+        q2 = 2.220446049250313e-16
+    iz = 1.0 / q2
+    xd, yd, _, _, _, _ = _distort(q0 * iz, q1 * iz, cam[c, 18], cam[c, 19], cam[c, 20],
+                                  cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24], cam[c, 25],
+                                  cam[c, 26], cam[c, 27], cam[c, 28], cam[c, 29])
+    return cam[c, 12] * xd + cam[c, 16] * yd + cam[c, 14], cam[c, 13] * yd + cam[c, 15]
+
+
+def reprojection_cost(X, p, w, cam, s2):
+    """``sum_cfj w s2 log(1 + |proj_c(X_fj) - p_cfj|^2 / s2)`` over views with ``w > 0``."""
+    n_cams, F, J = w.shape
+    total = 0.0
+    for f in range(F):
+        for j in range(J):
+            for c in range(n_cams):
+                if w[c, f, j] == 0:
+                    continue
+                u, v = _pixel(cam, c, X[f, j, 0], X[f, j, 1], X[f, j, 2])
+                e2 = (u - p[c, f, j, 0]) ** 2 + (v - p[c, f, j, 1]) ** 2
+                total += w[c, f, j] * s2 * np.log1p(e2 / s2)
+    return total
+
+
+def reprojection_normal(X, p, w, cam, s2, B, g):
+    """Write the IRLS reprojection blocks ``B (F, J, 3, 3)`` and gradient ``g (F, J, 3)``."""
+    n_cams, F, J = w.shape
+    for f in range(F):
+        for j in range(J):
+            b00 = b01 = b02 = b11 = b12 = b22 = 0.0
+            g0 = g1 = g2 = 0.0
+            for c in range(n_cams):
+                wc = w[c, f, j]
+                if wc == 0:
+                    continue
+                u, v, J00, J01, J02, J10, J11, J12 = _project(cam, c, X[f, j, 0], X[f, j, 1],
+                                                              X[f, j, 2])
+                r0, r1 = u - p[c, f, j, 0], v - p[c, f, j, 1]
+                W = wc / (1.0 + (r0 * r0 + r1 * r1) / s2)  # Cauchy IRLS weight times score
+                b00 += W * (J00 * J00 + J10 * J10)
+                b01 += W * (J00 * J01 + J10 * J11)
+                b02 += W * (J00 * J02 + J10 * J12)
+                b11 += W * (J01 * J01 + J11 * J11)
+                b12 += W * (J01 * J02 + J11 * J12)
+                b22 += W * (J02 * J02 + J12 * J12)
+                g0 += W * (J00 * r0 + J10 * r1)
+                g1 += W * (J01 * r0 + J11 * r1)
+                g2 += W * (J02 * r0 + J12 * r1)
+            B[f, j, 0, 0], B[f, j, 0, 1], B[f, j, 0, 2] = b00, b01, b02
+            B[f, j, 1, 0], B[f, j, 1, 1], B[f, j, 1, 2] = b01, b11, b12
+            B[f, j, 2, 0], B[f, j, 2, 1], B[f, j, 2, 2] = b02, b12, b22
+            g[f, j, 0], g[f, j, 1], g[f, j, 2] = g0, g1, g2
+
+
+def limb_normal(X, limbs, lengths, tols, B, g, K, with_normal):
+    """Limb-length cost; with ``with_normal`` also add its blocks to ``B``, ``g``, fill ``K``.
+
+    ``limbs (L, 2)`` int, ``lengths``, ``tols (L,)``, ``K (L, F, 3, 3)``; the residual of limb
+    ``l`` at frame ``f`` is ``(|X_fa - X_fb| - L_l) / (tol_l L_l)``.
+    """
+    F = X.shape[0]
+    total = 0.0
+    for li in range(limbs.shape[0]):
+        a, b = limbs[li, 0], limbs[li, 1]
+        L, scale = lengths[li], tols[li] * lengths[li]
+        k = 1.0 / (scale * scale)
+        for f in range(F):
+            d0 = X[f, a, 0] - X[f, b, 0]
+            d1 = X[f, a, 1] - X[f, b, 1]
+            d2 = X[f, a, 2] - X[f, b, 2]
+            ln = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+            res = (ln - L) / scale
+            total += res * res
+            if not with_normal:
+                continue
+            ln = max(ln, 1e-12)
+            u0, u1, u2 = d0 / ln, d1 / ln, d2 / ln
+            for r in range(3):
+                ur = u0 if r == 0 else (u1 if r == 1 else u2)
+                for s in range(3):
+                    us = u0 if s == 0 else (u1 if s == 1 else u2)
+                    kv = k * ur * us
+                    K[li, f, r, s] = kv
+                    B[f, a, r, s] += kv
+                    B[f, b, r, s] += kv
+            gl = k * (ln - L)
+            g[f, a, 0] += gl * u0
+            g[f, a, 1] += gl * u1
+            g[f, a, 2] += gl * u2
+            g[f, b, 0] -= gl * u0
+            g[f, b, 1] -= gl * u1
+            g[f, b, 2] -= gl * u2
+    return total
+
+
+def dtd_apply(v, coeffs, lam, out):
+    """``out += lam D^T D v`` along axis 0 of ``v (F, J, 3)``; ``coeffs (d + 1,)`` of ``D``."""
+    F, J, _ = v.shape
+    d = coeffs.shape[0] - 1
+    if F <= d:
+        return
+    for i in range(F - d):  # row i of D: sum_k c_k v[i + k]
+        for j in range(J):
+            for x in range(3):
+                acc = 0.0
+                for k in range(d + 1):
+                    acc += coeffs[k] * v[i + k, j, x]
+                acc *= lam
+                for k in range(d + 1):
+                    out[i + k, j, x] += coeffs[k] * acc
+
+
+def structured_matvec(B, K, limbs, coeffs, lam, v, out):
+    """``out = H v``: point blocks, minus limb couplings, plus ``lam D^T D`` (``lam > 0``)."""
+    F, J, _ = v.shape
+    for f in range(F):
+        for j in range(J):
+            for r in range(3):
+                out[f, j, r] = B[f, j, r, 0] * v[f, j, 0] + B[f, j, r, 1] * v[f, j, 1] \
+                    + B[f, j, r, 2] * v[f, j, 2]
+        for li in range(limbs.shape[0]):
+            a, b = limbs[li, 0], limbs[li, 1]
+            for r in range(3):
+                out[f, a, r] -= K[li, f, r, 0] * v[f, b, 0] + K[li, f, r, 1] * v[f, b, 1] \
+                    + K[li, f, r, 2] * v[f, b, 2]
+                out[f, b, r] -= K[li, f, r, 0] * v[f, a, 0] + K[li, f, r, 1] * v[f, a, 1] \
+                    + K[li, f, r, 2] * v[f, a, 2]
+    if lam > 0:
+        dtd_apply(v, coeffs, lam, out)
+
+
+def band_by_row(U: np.ndarray, n_joints: int) -> np.ndarray:
+    """LAPACK's upper band ``U (u + 1, J * 3F)`` as ``(3F, u + 1, J)`` for :func:`banded_solve`
+    (``[i, s, j] = U[s, j * 3F + i]``: the joints' entries of one row side by side)."""
+    m = U.shape[1] // n_joints
+    return np.ascontiguousarray(U.reshape(U.shape[0], n_joints, m).transpose(2, 0, 1))
+
+
+def banded_solve(V, r, out):
+    """Solve ``U^T U x = r`` for every track at once.
+
+    ``V (3F, u + 1, J)``: :func:`band_by_row` of LAPACK's upper banded Cholesky factor ``U``
+    of the (joint, frame, xyz)-ordered system, whose tracks (joints) are independent blocks;
+    ``r`` and ``out`` ``(F, J, 3)``. The joints are the inner (SIMD) loop: one track alone
+    is a latency-bound chain of dependent substitutions.
+    """
+    F, J, _ = r.shape
+    m, u1, _ = V.shape
+    u = u1 - 1
+    y = np.empty((m, J))
+    acc = np.empty(J)
+    for i in range(m):  # U^T y = r: U^T[i, i - s] = U[i - s, i] = V[i, u - s, j]
+        for j in range(J):
+            acc[j] = r[i // 3, j, i % 3]
+        for s in range(1, min(u, i) + 1):
+            for j in range(J):
+                acc[j] -= V[i, u - s, j] * y[i - s, j]
+        for j in range(J):
+            y[i, j] = acc[j] / V[i, u, j]
+    for i in range(m - 1, -1, -1):  # U x = y: U[i, i + s] = V[i + s, u - s, j]
+        for j in range(J):
+            acc[j] = y[i, j]
+        for s in range(1, min(u, m - 1 - i) + 1):
+            for j in range(J):
+                acc[j] -= V[i + s, u - s, j] * y[i + s, j]
+        for j in range(J):
+            y[i, j] = acc[j] / V[i, u, j]
+    for i in range(m):
+        for j in range(J):
+            out[i // 3, j, i % 3] = y[i, j]
+
+
+if HAVE_NUMBA:
+    import numba
+
+    _fm = {"contract", "arcp", "nsz"}
+    _inline = numba.njit(cache=True, error_model="numpy", inline="always", fastmath=_fm)
+    _project = _inline(_project)
+    _pixel = _inline(_pixel)
+    _jit = numba.njit(cache=True, error_model="numpy", fastmath=_fm)
+    reprojection_cost = _jit(reprojection_cost)
+    reprojection_normal = _jit(reprojection_normal)
+    limb_normal = _jit(limb_normal)
+    dtd_apply = _jit(dtd_apply)
+    structured_matvec = _jit(structured_matvec)
+    banded_solve = _jit(banded_solve)
