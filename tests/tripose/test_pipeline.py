@@ -135,6 +135,7 @@ def test_dask_cluster_gives_the_same_outputs(reference, tmp_path):
     assert "filter:B: done" in (root / "B/logs/tripose.log").read_text()
 
 
+@pytest.mark.slow
 def test_parallel_jobs_give_the_same_outputs(given, tmp_path):
     other = tmp_path / "seq"
     sample_project(other, calibrate=False, render=False)
@@ -216,6 +217,7 @@ def test_render_step_through_viz3d(given, monkeypatch, caplog):
     assert _ran(run_project(given)) == []
 
 
+@pytest.mark.slow
 def test_analyze_step_per_camera(tmp_path, monkeypatch):
     import pose2d.analyze
     from triangulate.load_2d import from_dlc_file

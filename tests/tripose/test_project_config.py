@@ -249,3 +249,21 @@ def test_cam_regex_and_session_calibration(project):
     _edit(project, 'cam_regex = "-(cam[0-9])$"', 'cam_regex = "-(CAM[0-9])$"')
     with pytest.raises(InputError, match="does not match project.cam_regex"):
         open_project(project)
+
+
+def test_init_sample_and_progress(tmp_path, capsys):
+    root = tmp_path / "s"
+    assert main(["init", str(root), "--sample"]) == 0
+    proj = open_project(root)
+    assert [s.name for s in proj.sessions] == ["A", "B"]
+    assert list(proj.calibrations) == [root.resolve() / "calibration" / "calibration.toml"]
+    capsys.readouterr()
+    _edit(root, 'calibration_file = ""', 'calibration_file = "../given.toml"')
+    from tripose.demo import SAMPLE_DATA
+
+    shutil.copyfile(SAMPLE_DATA / "ground_truth" / "calibration.toml", tmp_path / "given.toml")
+    run_project(root, steps="triangulate", progress=True)
+    err = capsys.readouterr().err
+    assert "triangulate: 100%" in err and "2/2" in err
+    run_project(root, steps="filter", progress=False)
+    assert capsys.readouterr().err == ""
