@@ -1,0 +1,46 @@
+"""Fixtures for viz3d tests: the synthetic sample session, loaded once.
+
+Off-screen rendering: without a display VTK must use its EGL window; viz3d sets
+``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` itself, and we set it here too so that any
+test importing pyvista first gets the same.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                             or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """rig, points3d (150, 16, 3) mm, skeleton, videos, points2d (4, 150, 16, 2), scores."""
+    from calibration import load_rig
+    from triangulate import load_skeleton
+    from triangulate.load_2d import from_dlc_file
+    from tripose.synth import load_points3d_csv
+
+    rig = load_rig(SAMPLE / "ground_truth" / "calibration.toml")
+    skeleton = load_skeleton(SAMPLE / "skeleton.toml")
+    points3d, bodyparts = load_points3d_csv(SAMPLE / "ground_truth" / "points3d.csv",
+                                            skeleton.bodyparts)
+    det = [from_dlc_file(SAMPLE / "pose2d" / f"{name}.h5") for name in rig.names]
+    return {
+        "rig": rig,
+        "points3d": points3d,
+        "skeleton": skeleton,
+        "videos": [SAMPLE / "videos" / f"{name}.mp4" for name in rig.names],
+        "points2d": np.stack([d[0] for d in det]),
+        "scores": np.stack([d[1] for d in det]),
+        "board": SAMPLE / "board.toml",
+        "board_corners": SAMPLE / "ground_truth" / "board_corners.npz",
+    }
