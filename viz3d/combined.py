@@ -34,7 +34,7 @@ from .validate import (
 )
 from .video import VideoReader, mp4_writer
 
-__all__ = ["combined_video", "grid_layout"]
+__all__ = ["combined_video", "grid_layout", "crop_box"]
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,45 @@ def grid_layout(n_cams: int, cam_size: tuple[int, int], height: int) -> tuple[in
     return rows, cols, cell_w - cell_w % 2, cell_h - cell_h % 2
 
 
+def crop_box(points2d: np.ndarray, image_size: tuple[int, int], pad: float = 1.6,
+             min_fraction: float = 0.25) -> tuple[int, int, int, int]:
+    """A fixed box around 2D points, with the image's aspect ratio, inside the image.
+
+    Parameters
+    ----------
+    points2d : (..., 2) pixels, NaN ignored
+    image_size : (width, height)
+    pad : float
+        Box size over the points' extent (1st-99th percentile).
+    min_fraction : float
+        Smallest box height as a fraction of the image height.
+
+    Returns
+    -------
+    x0, y0, x1, y1 : int
+        The whole image when no point is finite.
+    """
+    w, h = image_size
+    p = np.asarray(points2d, float).reshape(-1, 2)
+    p = p[np.isfinite(p).all(1)]
+    if len(p) == 0:
+        return 0, 0, w, h
+    lo, hi = np.percentile(p, 1, axis=0), np.percentile(p, 99, axis=0)
+    center = (lo + hi) / 2
+    bh = max((hi[1] - lo[1]) * pad, (hi[0] - lo[0]) * pad * h / w, min_fraction * h)
+    bh = min(bh, h)
+    bw = bh * w / h
+    x0 = int(np.clip(round(center[0] - bw / 2), 0, w - bw))
+    y0 = int(np.clip(round(center[1] - bh / 2), 0, h - bh))
+    return x0, y0, x0 + int(round(bw)), y0 + int(round(bh))
+
+
 def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.ndarray,
                    skeleton: Skeleton | None, path: str | Path,
                    points2d: np.ndarray | None = None, fps: float | None = None,
                    size: tuple[int, int] | None = None, scores: np.ndarray | None = None,
                    score_threshold: float = 0.5, frames=None, trail: int = 0,
-                   floor: bool = True) -> Path:
+                   floor: bool = True, crop: bool = False) -> Path:
     """Write a movie of all camera views (with the reprojected skeleton) beside the 3D view.
 
     Parameters
@@ -88,6 +121,10 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
         Frame indices to write (default: all frames of ``points3d``).
     trail, floor
         As in :func:`viz3d.render_png`.
+    crop : bool
+        Zoom each camera view on the region the skeleton covers over the written frames
+        (one fixed box per camera, the camera's aspect ratio, at least a quarter of the
+        image); off shows whole images, like anipose.
 
     Returns
     -------
@@ -144,6 +181,8 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
         view_w -= view_w % 2
         W = grid_w + view_w
         proj = rig.project(p[idx])  # (n_cams, n_used, n_joints, 2)
+        boxes = [crop_box(proj[c], (r.width, r.height)) if crop else
+                 (0, 0, r.width, r.height) for c, r in enumerate(readers)]
         scene = build_scene(p, skeleton, rig, floor, trail, (view_w, H), even=True,
                             antialias=False)
         try:
@@ -152,15 +191,16 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
                 for k, f in enumerate(idx):
                     canvas[:, :grid_w] = 40
                     for c, r in enumerate(readers):
-                        img = r.read(int(f))
-                        draw_skeleton(img, proj[c, k], limbs, jc)
+                        x0, y0, x1, y1 = boxes[c]
+                        img = r.read(int(f))[y0:y1, x0:x1].copy()
+                        shift = np.array([x0, y0], float)
+                        draw_skeleton(img, proj[c, k] - shift, limbs, jc)
                         if det is not None:
-                            draw_keypoints(img, det[c, f], jc,
+                            draw_keypoints(img, det[c, f] - shift, jc,
                                            None if sc is None else sc[c, f], score_threshold)
-                        draw_label(img, rig.names[c])
                         y, x = (c // cols) * ch, (c % cols) * cw
-                        canvas[y:y + ch, x:x + cw] = cv2.resize(img, (cw, ch),
-                                                                interpolation=cv2.INTER_AREA)
+                        cell = cv2.resize(img, (cw, ch), interpolation=cv2.INTER_AREA)
+                        canvas[y:y + ch, x:x + cw] = draw_label(cell, rig.names[c])
                     scene.show_frame(int(f))
                     canvas[:, grid_w:] = screenshot(scene.plotter)
                     write(canvas)

@@ -134,7 +134,15 @@ def render_rig(rig: CameraRig, path: str | Path, board_poses: np.ndarray | None 
         tips = np.concatenate([rig.centers, rig.centers + depth * np.array([c.R[2] for c in rig])])
         bounds = data_bounds(np.concatenate(scene_pts + [tips]), robust=False)
         if floor:
-            add_floor(plotter, bounds, up, np.concatenate(scene_pts + [tips]))
+            level = add_floor(plotter, bounds, up, np.concatenate(scene_pts + [tips]))
+            # a thin drop line from each camera to the floor shows its height
+            feet = rig.centers - ((rig.centers @ up) - level)[:, None] * up
+            n = rig.n_cams
+            drops = pv.PolyData(np.concatenate([rig.centers, feet]),
+                                lines=np.column_stack([np.full(n, 2), np.arange(n),
+                                                       np.arange(n) + n]).ravel())
+            plotter.add_mesh(drops, color=colors.GRID, line_width=1, lighting=False,
+                             name="camera_drops", reset_camera=False)
         n_views = 0 if pts is None else len(pts)
         view_rgb = _view_colors(n_views)
         if outlines is not None:
@@ -163,11 +171,36 @@ def render_rig(rig: CameraRig, path: str | Path, board_poses: np.ndarray | None 
                                                     else ""),
                          position="upper_left", font_size=9, color=colors.TEXT)
         apply_camera(plotter, orbit_camera(bounds, up, aspect=size[0] / size[1],
-                                           elevation=35.0, margin=1.12))
+                                           azimuth=_spread_azimuth(rig.centers, up),
+                                           elevation=30.0, margin=1.12))
         img = screenshot(plotter)
     finally:
         plotter.close()
     return write_image(path, img)
+
+
+def _spread_azimuth(centers: np.ndarray, up: np.ndarray, elevation: float = 30.0) -> float:
+    """The azimuth (degrees, 15-degree steps) that keeps the cameras furthest apart on screen.
+
+    Camera centres are projected orthographically along each candidate view direction; the
+    smallest pairwise distance is maximised (ties: the first azimuth from -55 degrees).
+    """
+    if len(centers) < 2:
+        return -55.0
+    e1 = np.cross(up, [0.0, 1.0, 0.0] if abs(up[1]) < 0.9 else [1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(up, e1)
+    el = np.radians(elevation)
+    best, best_az = -1.0, -55.0
+    for az in -55.0 + 15.0 * np.arange(24):
+        a = np.radians(az)
+        d = np.cos(el) * (np.cos(a) * e1 + np.sin(a) * e2) + np.sin(el) * up
+        flat = centers - np.outer(centers @ d, d)
+        gaps = np.linalg.norm(flat[:, None] - flat[None], axis=2)
+        score = gaps[np.triu_indices(len(centers), 1)].min()
+        if score > best + 1e-9:
+            best, best_az = score, az
+    return float(best_az)
 
 
 def _view_colors(n: int) -> np.ndarray:

@@ -45,7 +45,7 @@ def test_overlay_draws_detections_where_they_are(sample, tmp_path):
 def test_combined_movie_has_every_frame_and_the_layout(sample, tmp_path):
     out = viz3d.combined_video(sample["videos"], sample["rig"], sample["points3d"][:N],
                                sample["skeleton"], tmp_path / "combined.mp4",
-                               points2d=sample["points2d"][:, :N], size=(960, 360))
+                               points2d=sample["points2d"][:, :N], size=(960, 360), crop=True)
     n, size = count_frames(out)
     assert n == N
     assert size == (960, 360)
@@ -76,3 +76,14 @@ def test_short_or_missing_video_is_an_input_error(sample, tmp_path):
         viz3d.combined_video(videos[:3], sample["rig"], sample["points3d"][:N], None,
                              tmp_path / "c.mp4")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["short.mp4"]
+
+
+def test_crop_box_keeps_aspect_and_stays_inside_the_image():
+    from viz3d.combined import crop_box
+
+    pts = np.array([[[600.0, 20], [630, 60], [np.nan, np.nan]]])
+    x0, y0, x1, y1 = crop_box(pts, (640, 480))
+    assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
+    assert abs((x1 - x0) / (y1 - y0) - 640 / 480) < 0.02
+    assert x0 <= 600 and x1 >= 630 and y0 <= 20 and y1 >= 60
+    assert crop_box(np.full((2, 2), np.nan), (640, 480)) == (0, 0, 640, 480)
