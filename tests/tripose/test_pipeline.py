@@ -255,3 +255,30 @@ def test_analyze_step_per_camera(tmp_path, monkeypatch):
     assert _ran(run_project(root, steps="analyze")) == []
     (model / "weights.pt").write_bytes(b"w2")  # a retrained model re-runs analyze
     assert len(_ran(run_project(root, steps="analyze"))) == 8
+
+
+@pytest.mark.slow
+def test_render_with_viz3d(tmp_path):
+    """The real viz3d on a 10-frame project: movie and HTML per session, then up to date."""
+    viz3d = pytest.importorskip("viz3d")
+    if not all(hasattr(viz3d, n) for n in ("render_movie", "export_html")):
+        pytest.skip("viz3d lacks render_movie / export_html")
+    from triangulate.load_2d import from_dlc_file
+    from triangulate.save_2d import to_dlc_file
+
+    root = tmp_path / "render"
+    sample_project(root, calibrate=False, sessions=("A",))
+    for h5 in sorted((root / "A/pose-2d-dlc").iterdir()):
+        p, s, bp = from_dlc_file(h5)
+        h5.unlink()
+        to_dlc_file(h5, p[:10], s[:10], bp)
+    try:
+        summary = run_project(root)
+    except Exception as exc:  # no off-screen OpenGL on this machine
+        if type(exc).__name__ == "DisplayError":
+            pytest.skip(str(exc))
+        raise
+    assert summary["render"]["ran"] == ["render:A"]
+    assert (root / "A/videos-3d/A.mp4").stat().st_size > 1000
+    assert "<html" in (root / "A/videos-3d/A.html").read_text()[:2000].lower()
+    assert _ran(run_project(root)) == []

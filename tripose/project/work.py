@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.atomic import atomic_path
 from calibration.errors import InputError
 
 __all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_session",
@@ -166,15 +165,13 @@ def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
     from triangulate import load_pose3d
 
     rig = load_rig(calibration)
-    skel = _reindexed(load_skeleton_spec(skeleton), load_pose3d(src).bodyparts)
-    X = load_pose3d(src).points3d
-    with atomic_path(movie) as tmp:
-        viz3d.render_movie(X, skel, tmp, fps=fps, rig=rig)
+    pose = load_pose3d(src)
+    skel, X = _reindexed(load_skeleton_spec(skeleton), pose.bodyparts), pose.points3d
+    Path(movie).parent.mkdir(parents=True, exist_ok=True)
+    # viz3d writes each file atomically itself
+    viz3d.render_movie(X, skel, movie, fps=fps, rig=rig)
     if html:
-        with atomic_path(html) as tmp:
-            viz3d.export_html(X, skel, tmp, rig=rig)
+        viz3d.export_html(X, skel, html, rig=rig)
     if combined:
-        vids = [videos[c] for c in rig.names if c in videos]
-        with atomic_path(combined) as tmp:
-            viz3d.combined_video(vids, rig, X, skel, tmp)
+        viz3d.combined_video([videos[c] for c in rig.names], rig, X, skel, combined)
     return {"frames": int(X.shape[0])}
