@@ -267,3 +267,10 @@ def test_init_sample_and_progress(tmp_path, capsys):
     assert "triangulate: 100%" in err and "2/2" in err
     run_project(root, steps="filter", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_init_with_bad_values_writes_nothing(tmp_path):
+    with pytest.raises(InputError, match="triangulation.method"):
+        init_project(tmp_path / "p", sessions=["s"],
+                     overrides={"triangulation": {"method": "best"}})
+    assert not (tmp_path / "p").exists()

@@ -8,10 +8,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import toml
+
 from calibration.atomic import write_text_atomic
 from calibration.errors import InputError
 
-from .config import CONFIG_NAME, config_template, load_config
+from .config import CONFIG_NAME, config_template, validate_config
 
 __all__ = ["init_project", "sample_project", "SESSION_DIRS"]
 
@@ -62,20 +64,23 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
         if not name or Path(name).name != name or name in ("calibration", ".tripose"):
             raise InputError(f"session name {name!r} must be a plain folder name (not "
                              f"'calibration')")
-    root.mkdir(parents=True, exist_ok=True)
-    _copy_in(board, root, "board.toml", "board")
-    _copy_in(skeleton, root, "skeleton.toml", "skeleton")
+    for src, what in ((board, "board"), (skeleton, "skeleton")):
+        if src is not None and not Path(src).is_file():
+            raise InputError(f"{what} file {src} does not exist")
     values = {k: dict(v) for k, v in (overrides or {}).items()}
     if model is not None:
         if not Path(model).is_dir():
             raise InputError(f"model folder {model} does not exist")
         values.setdefault("pose2d", {})["model"] = str(Path(model).resolve())
     text = config_template(values)
+    validate_config(toml.loads(text), where=f"{config} (from the given values)")
+    root.mkdir(parents=True, exist_ok=True)
+    _copy_in(board, root, "board.toml", "board")
+    _copy_in(skeleton, root, "skeleton.toml", "skeleton")
     for name in sessions:
         for sub in SESSION_DIRS:
             (root / name / sub).mkdir(parents=True, exist_ok=True)
     write_text_atomic(config, text)
-    load_config(config)  # the written file must itself be valid
     return config
 
 
