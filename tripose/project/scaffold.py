@@ -10,7 +10,7 @@ from pathlib import Path
 
 import toml
 
-from calibration.atomic import write_text_atomic
+from calibration.atomic import atomic_path, write_text_atomic
 from calibration.errors import InputError
 
 from .config import CONFIG_NAME, config_template, validate_config
@@ -27,7 +27,8 @@ def _copy_in(src: str | Path | None, root: Path, name: str, what: str) -> str | 
     src = Path(src)
     if not src.is_file():
         raise InputError(f"{what} file {src} does not exist")
-    shutil.copyfile(src, root / name)
+    with atomic_path(root / name) as tmp:
+        shutil.copyfile(src, tmp)
     return name
 
 
