@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "kernel_supported", "camera_array", "undistort_pinhole",
-           "solve_weighted_pairs", "summarize_flat"]
+           "solve_weighted_pairs", "summarize_flat", "view_errors_compiled"]
 
 try:  # numba comes with aniposelib; everything works without it, slower
     import numba
@@ -309,3 +309,31 @@ def summarize_flat(err: np.ndarray, used: np.ndarray, weights: np.ndarray):
     _summarize(err, used, np.ascontiguousarray(weights, dtype=np.float64), reproj, n_used,
                score, err32)
     return err32, reproj, n_used, score
+
+
+def _view_errors(X, u, R, t, f, err):
+    n_cams, n = err.shape
+    for c in range(n_cams):
+        for i in range(n):
+            p0 = R[c, 0, 0] * X[i, 0] + R[c, 0, 1] * X[i, 1] + R[c, 0, 2] * X[i, 2] + t[c, 0]
+            p1 = R[c, 1, 0] * X[i, 0] + R[c, 1, 1] * X[i, 1] + R[c, 1, 2] * X[i, 2] + t[c, 1]
+            z = R[c, 2, 0] * X[i, 0] + R[c, 2, 1] * X[i, 1] + R[c, 2, 2] * X[i, 2] + t[c, 2]
+            if not z > 0:
+                err[c, i] = np.inf
+                continue
+            zz = 1e-12 if z < 1e-12 else z
+            dx, dy = p0 / zz - u[c, i, 0], p1 / zz - u[c, i, 1]
+            err[c, i] = f[c] * np.sqrt(dx * dx + dy * dy)
+
+
+if HAVE_NUMBA:
+    _view_errors = numba.njit(cache=True, error_model="numpy")(_view_errors)
+
+
+def view_errors_compiled(X, u, R, t, f):
+    """Compiled :func:`.ransac.view_errors` (same arguments and results)."""
+    err = np.empty(u.shape[:2])
+    _view_errors(np.ascontiguousarray(X, dtype=np.float64),
+                 np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(R),
+                 np.ascontiguousarray(t), np.ascontiguousarray(f, dtype=np.float64), err)
+    return err

@@ -24,7 +24,8 @@ import numpy as np
 from ._kernels import HAVE_NUMBA, _distort
 
 __all__ = ["reprojection_cost", "reprojection_normal", "limb_normal", "structured_matvec",
-           "band_by_row", "banded_solve", "dtd_apply"]
+           "band_by_row", "banded_solve", "band_cholesky", "inverse_block_traces",
+           "dtd_apply", "pcg_track"]
 
 
 def _project(cam, c, X0, X1, X2):
@@ -234,6 +235,151 @@ def banded_solve(V, r, out):
             out[i // 3, j, i % 3] = y[i, j]
 
 
+def band_cholesky(B, diag_t, u):
+    """Banded Cholesky factor of every track's system, in :func:`band_by_row`'s layout.
+
+    Parameters
+    ----------
+    B : (F, J, 3, 3) point blocks
+    diag_t : (d + 1, F)
+        ``lam D^T D``'s diagonals (``[s, f]`` couples frames ``f`` and ``f + s``), or
+        ``(0, F)`` without temporal term.
+    u : int
+        Half bandwidth (``3 d``, at least 2).
+
+    Returns
+    -------
+    V : (3F, u + 1, J)
+        ``V[k, u - s, j] = U[k - s, k]`` of track ``j``'s upper factor ``A = U^T U``.
+    ok : bool
+        False where a track's system is not positive definite.
+    """
+    F, J = B.shape[0], B.shape[1]
+    m = 3 * F
+    V = np.zeros((m, u + 1, J))
+    for f in range(F):
+        for x in range(3):
+            for y in range(x, 3):
+                for j in range(J):
+                    V[3 * f + y, u - (y - x), j] = B[f, j, x, y]
+        for t in range(diag_t.shape[0]):
+            if f + t < F:
+                for x in range(3):
+                    for j in range(J):
+                        V[3 * (f + t) + x, u - 3 * t, j] += diag_t[t, f]
+    acc = np.empty(J)
+    for k in range(m):  # Cholesky-Crout on the band, the joints side by side
+        for i in range(max(0, k - u), k):
+            for j in range(J):
+                V[k, u, j] -= V[k, u - (k - i), j] ** 2
+        for j in range(J):
+            if not V[k, u, j] > 0:
+                return V, False
+            V[k, u, j] = np.sqrt(V[k, u, j])
+        for l in range(k + 1, min(m, k + u + 1)):
+            for j in range(J):
+                acc[j] = V[l, u - (l - k), j]
+            for i in range(max(0, l - u), k):
+                for j in range(J):
+                    acc[j] -= V[k, u - (k - i), j] * V[l, u - (l - i), j]
+            for j in range(J):
+                V[l, u - (l - k), j] = acc[j] / V[k, u, j]
+    return V, True
+
+
+def inverse_block_traces(A, n_joints, out):
+    """``out[f, j] = trace(inv(A[f])[3j:3j+3, 3j:3j+3])`` via Cholesky; False if not PD.
+
+    ``A (F, 3J, 3J)`` symmetric positive definite (the per-frame normal matrices). Upper
+    factor ``A = U^T U`` row by row, then ``inv(A)_cc = |U^-T e_c|^2``; every inner loop is a
+    contiguous row update (SIMD).
+    """
+    F, m, _ = A.shape
+    U = np.empty((m, m))
+    y = np.empty(m)
+    for f in range(F):
+        for r in range(m):
+            for s in range(r, m):
+                U[r, s] = A[f, r, s]
+        for c in range(m):  # right-looking upper Cholesky
+            if not U[c, c] > 0:
+                return False
+            d = np.sqrt(U[c, c])
+            inv = 1.0 / d
+            U[c, c] = d
+            for s in range(c + 1, m):
+                U[c, s] *= inv
+            for r in range(c + 1, m):
+                ucr = U[c, r]
+                if ucr != 0.0:
+                    for s in range(r, m):
+                        U[r, s] -= ucr * U[c, s]
+        for j in range(n_joints):
+            out[f, j] = 0.0
+        for c in range(m):  # y = U^-T e_c (rows >= c), forward substitution by rows of U
+            for k in range(c, m):
+                y[k] = 0.0
+            y[c] = 1.0
+            acc = 0.0
+            for k in range(c, m):
+                yk = y[k] / U[k, k]
+                acc += yk * yk
+                if yk != 0.0:
+                    for s in range(k + 1, m):
+                        y[s] -= U[k, s] * yk
+            out[f, c // 3] += acc
+    return True
+
+
+def _dot(a, b):
+    F, J, _ = a.shape
+    s = 0.0
+    for f in range(F):
+        for j in range(J):
+            s += a[f, j, 0] * b[f, j, 0] + a[f, j, 1] * b[f, j, 1] + a[f, j, 2] * b[f, j, 2]
+    return s
+
+
+def pcg_track(B, K, limbs, coeffs, lam, V, b, rtol, maxiter):
+    """:func:`.normal_system._pcg` with the track preconditioner, compiled end to end.
+
+    Solves ``H x = b`` (``H`` as :func:`structured_matvec`, preconditioner
+    :func:`banded_solve` of ``V``); returns ``(x, iterations)``.
+    """
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = np.empty_like(b)
+    Hp = np.empty_like(b)
+    banded_solve(V, r, z)
+    p = z.copy()
+    rz = _dot(r, z)
+    b_norm = np.sqrt(_dot(b, b))
+    if b_norm == 0:
+        return x, 0
+    flat_x, flat_r, flat_p, flat_z, flat_h = (x.reshape(-1), r.reshape(-1), p.reshape(-1),
+                                              z.reshape(-1), Hp.reshape(-1))
+    for it in range(1, maxiter + 1):
+        structured_matvec(B, K, limbs, coeffs, lam, p, Hp)
+        pHp = _dot(p, Hp)
+        if not pHp > 0:
+            return x, it
+        alpha = rz / pHp
+        rr = 0.0
+        for q in range(flat_x.shape[0]):
+            flat_x[q] += alpha * flat_p[q]
+            flat_r[q] -= alpha * flat_h[q]
+            rr += flat_r[q] * flat_r[q]
+        if np.sqrt(rr) < rtol * b_norm:
+            return x, it
+        banded_solve(V, r, z)
+        rz_new = _dot(r, z)
+        beta = rz_new / rz
+        for q in range(flat_p.shape[0]):
+            flat_p[q] = flat_z[q] + beta * flat_p[q]
+        rz = rz_new
+    return x, maxiter
+
+
 if HAVE_NUMBA:
     import numba
 
@@ -248,3 +394,7 @@ if HAVE_NUMBA:
     dtd_apply = _jit(dtd_apply)
     structured_matvec = _jit(structured_matvec)
     banded_solve = _jit(banded_solve)
+    band_cholesky = _jit(band_cholesky)
+    inverse_block_traces = _jit(inverse_block_traces)
+    _dot = _jit(_dot)
+    pcg_track = _jit(pcg_track)

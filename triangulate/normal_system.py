@@ -88,26 +88,14 @@ class _System:
         self.use_t = use_t
         # per-track banded matrix, ordering (joint, frame, xyz), upper form, bandwidth 3d
         u = 3 * d if use_t else 2
-        n = n_frames * n_joints * 3
-        ab = np.zeros((u + 1, n))
-        Bt = np.transpose(B, (1, 0, 2, 3))  # (J, F, 3, 3)
-        for o in range(3):
-            vals = np.zeros((n_joints, n_frames, 3))
-            vals[..., : 3 - o] = Bt[..., np.arange(3 - o), np.arange(o, 3)]
-            flat = vals.ravel()
-            ab[u - o, o:] += flat[: n - o] if o else flat
-        diag_t = None
-        if use_t:
-            diag_t = _dtd_diagonals(n_frames, d) * lam  # (d + 1, F)
-            for s in range(d + 1):
-                vals = np.zeros((n_joints, n_frames, 3))
-                vals[:] = diag_t[s][None, :, None]
-                flat = vals.ravel()
-                o = 3 * s
-                ab[u - o, o:] += flat[: n - o] if o else flat
-        self.band = cholesky_banded(ab, lower=False)
+        diag_t = _dtd_diagonals(n_frames, d) * lam if use_t else None  # (d + 1, F)
         if kernel:
-            self.band_rows = kern.band_by_row(self.band, n_joints)
+            self.band_rows, ok = kern.band_cholesky(
+                B, diag_t if use_t else np.zeros((0, n_frames)), u)
+            if not ok:
+                raise np.linalg.LinAlgError("track system is not positive definite")
+        else:
+            self.band = cholesky_banded(self._band(B, diag_t, u), lower=False)
         self.frame_inv = None
         if not (schwarz and n_limbs):
             return
@@ -117,6 +105,26 @@ class _System:
         if use_t:
             A[:, np.arange(m), np.arange(m)] += np.repeat(diag_t[0], m).reshape(n_frames, m)
         self.frame_inv = np.linalg.inv(A)
+
+    def _band(self, B, diag_t, u):
+        """LAPACK upper band storage ``(u + 1, J * 3F)`` of the tracks' systems."""
+        n_frames, n_joints = self.F, self.J
+        n = n_frames * n_joints * 3
+        ab = np.zeros((u + 1, n))
+        Bt = np.transpose(B, (1, 0, 2, 3))  # (J, F, 3, 3)
+        for o in range(3):
+            vals = np.zeros((n_joints, n_frames, 3))
+            vals[..., : 3 - o] = Bt[..., np.arange(3 - o), np.arange(o, 3)]
+            flat = vals.ravel()
+            ab[u - o, o:] += flat[: n - o] if o else flat
+        if diag_t is not None:
+            for s in range(diag_t.shape[0]):
+                vals = np.zeros((n_joints, n_frames, 3))
+                vals[:] = diag_t[s][None, :, None]
+                flat = vals.ravel()
+                o = 3 * s
+                ab[u - o, o:] += flat[: n - o] if o else flat
+        return ab
 
     def matvec(self, v):
         if self.kernel:
@@ -159,6 +167,10 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 def _pcg(system: _System, b: np.ndarray, rtol: float = 1e-3, maxiter: int = 60):
     """Preconditioned conjugate gradients for ``H x = b``; returns ``(x, iterations)``."""
+    if system.kernel and system.frame_inv is None:
+        return kern.pcg_track(system.B, system.K, system.limbs, system.coeffs,
+                              system.lam if system.use_t else 0.0, system.band_rows,
+                              np.ascontiguousarray(b), rtol, maxiter)
     x = np.zeros_like(b)
     r = b.copy()
     z = system.precondition(r)

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from ._kernels import HAVE_NUMBA, solve_weighted_pairs
+from ._kernels import HAVE_NUMBA, solve_weighted_pairs, view_errors_compiled
 from .dlt import project_normalized, solve_weighted, triangulate_dlt
 
 __all__ = ["triangulate_ransac", "view_errors"]
@@ -97,6 +97,7 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
     """
     rng = np.random.default_rng(rng)
     solve = solve_weighted_pairs if kernel and HAVE_NUMBA else solve_weighted
+    errors = view_errors_compiled if kernel and HAVE_NUMBA else view_errors
     n_cams, n = w.shape
     valid = np.isfinite(u[..., 0]) & np.isfinite(u[..., 1]) & (w > 0)
     uu = np.where(valid[..., None], u, 0.0)
@@ -117,13 +118,13 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
                           np.stack([pair_ok, pair_ok]).astype(float),
                           np.stack([R[a], R[b]]), np.stack([t[a], t[b]]))
         ok &= pair_ok
-        err = view_errors(np.where(ok[:, None], X, 0.0), uu, R, t, f)
+        err = errors(np.where(ok[:, None], X, 0.0), uu, R, t, f)
         cost = np.where(valid, np.minimum(err * err, thr2), 0.0).sum(0)
         better = ok & (cost < best_cost)
         best_cost = np.where(better, cost, best_cost)
         best_X[better] = X[better]
     has = np.isfinite(best_cost)
-    inl = valid & (view_errors(np.where(has[:, None], best_X, 0.0), uu, R, t, f) < threshold)
+    inl = valid & (errors(np.where(has[:, None], best_X, 0.0), uu, R, t, f) < threshold)
     inl &= has[None]
     X = best_X
     for _ in range(2):
@@ -132,7 +133,7 @@ def triangulate_ransac(u: np.ndarray, w: np.ndarray, R: np.ndarray, t: np.ndarra
                                    kernel=kernel)
         X = np.where(np.isfinite(Xr), Xr, np.nan)
         fine = np.isfinite(X[..., 0]) & np.isfinite(X[..., 1]) & np.isfinite(X[..., 2])
-        new = valid & fine[None] & (view_errors(np.where(fine[:, None], X, 0.0), uu, R, t, f)
+        new = valid & fine[None] & (errors(np.where(fine[:, None], X, 0.0), uu, R, t, f)
                                     < threshold)
         if np.array_equal(new | inl, inl):
             break

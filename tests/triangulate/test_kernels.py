@@ -75,3 +75,21 @@ def test_ransac_kernel_matches_numpy(small_scene):
     b = triangulate(sc.rig, sc.points2d, sc.scores, method="ransac", kernel=False)
     np.testing.assert_allclose(a.points3d, b.points3d, atol=1e-8)
     np.testing.assert_array_equal(a.inliers, b.inliers)
+
+
+def test_view_errors_match_numpy():
+    from triangulate._kernels import view_errors_compiled
+    from triangulate.ransac import view_errors
+
+    rng = np.random.default_rng(4)
+    rig = random_rig(rng, 3)
+    R, t, f = rig_arrays(rig)
+    X = points_in_view(rng, 200)
+    u = rig.undistort(rig.project(X)) + rng.normal(0, 1e-3, (3, 200, 2))
+    u[1, :9] = np.nan
+    X[:4] = np.nan
+    X[4:8] = -1e4 * X[4:8]                                 # behind the cameras
+    a, b = view_errors_compiled(X, u, R, t, f), view_errors(X, u, R, t, f)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)

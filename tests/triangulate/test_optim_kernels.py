@@ -63,3 +63,17 @@ def test_optim_kernel_matches_numpy(small_scene):
     np.testing.assert_allclose(a.points3d, b.points3d, atol=1e-6)
     np.testing.assert_array_equal(a.inliers, b.inliers)
     np.testing.assert_allclose(a.uncertainty, b.uncertainty, rtol=1e-6)
+
+
+def test_compiled_pcg_matches_numpy():
+    from triangulate.normal_system import _pcg
+
+    ref, _, X = _problems(5)
+    B, g, K = ref.normal_equations(X)
+    F, J = X.shape[:2]
+    a = _System(B, ref.limbs, K, 3.0, 2, F, J, schwarz=False, kernel=False)
+    b = _System(B, ref.limbs, K, 3.0, 2, F, J, schwarz=False, kernel=True)
+    xa, na = _pcg(a, -g)
+    xb, nb = _pcg(b, -g)
+    assert na == nb
+    np.testing.assert_allclose(xb, xa, rtol=1e-7, atol=1e-10 * np.abs(xa).max())
