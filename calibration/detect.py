@@ -67,6 +67,28 @@ class Detections:
         return np.isfinite(self.corners[..., 0]).sum(-1)
 
 
+def _trimmed_board(board: Board, legacy: bool):
+    """The board on a dictionary cut to the board's own markers (ids ``0..n_markers-1``).
+
+    OpenCV identifies each marker candidate by comparing it with every marker of the
+    dictionary (first match within the error-correction tolerance, in id order), so with a
+    large dictionary such as DICT_4X4_1000 most of the detection time goes there. The first
+    ``n_markers`` entries with the same correction tolerance identify the board's markers
+    exactly as the full dictionary does; candidates matching a later id were discarded anyway.
+    """
+    full = board.aruco_dictionary()
+    ids = np.ravel(board.cv2_board(legacy=legacy).getIds())
+    n = len(ids)
+    if not np.array_equal(ids, np.arange(n)):  # not OpenCV's default ids: keep the dictionary
+        return board.cv2_board(legacy=legacy)
+    sub = cv2.aruco.Dictionary(np.ascontiguousarray(full.bytesList[:n]), full.markerSize,
+                               full.maxCorrectionBits)
+    b = cv2.aruco.CharucoBoard((board.squares_x, board.squares_y), board.square_length,
+                               board.marker_length, sub)
+    b.setLegacyPattern(bool(legacy))
+    return b
+
+
 class _Detector:
     """Board detector for one variant (kept per process; OpenCV objects are not picklable)."""
 
@@ -74,7 +96,7 @@ class _Detector:
         self.board = board
         self.variant = variant
         if board.type == "charuco":
-            cv_board = board.cv2_board(legacy=variant.legacy)
+            cv_board = _trimmed_board(board, variant.legacy)
             cparams = cv2.aruco.CharucoParameters()
             cparams.tryRefineMarkers = True
             # fast path: one adaptive-threshold pass; the full multi-scale search (OpenCV's

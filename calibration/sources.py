@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,23 +80,115 @@ class CameraSource:
                     raise InputError(f"camera {self.name!r}: cannot read image {self.files[k]}")
                 yield int(self.frame_ids[k]), img
             return
-        cap = cv2.VideoCapture(str(self.path))
+        yield from video_frames(self.path, self.name, step, self.image_size)
+
+
+#: Limited-range luma (16..235) to full-range grey (0..255); rounding down matches FFmpeg's
+#: YUV -> BGR then OpenCV's BGR -> grey bit for bit on grey content.
+_LUMA_LUT = np.clip(np.floor((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+_I420 = int.from_bytes(b"I420", "little")  # FFmpeg's yuv420p as OpenCV reports it
+
+
+class _QuietOpenCV:
+    """OpenCV's log level at ERROR while any luma capture is open (reference counted, so
+    threads reading several videos restore the caller's level only when the last one ends):
+    the FFmpeg backend warns once per capture that unconverted frames are "at your own risk"."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved = 0
+
+    def __enter__(self):
+        with self._lock:
+            if _QuietOpenCV._users == 0:
+                _QuietOpenCV._saved = cv2.utils.logging.getLogLevel()
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+            _QuietOpenCV._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            _QuietOpenCV._users -= 1
+            if _QuietOpenCV._users == 0:
+                cv2.utils.logging.setLogLevel(_QuietOpenCV._saved)
+
+
+def _open_luma(path: Path, size: tuple[int, int]):
+    """A capture returning the decoded Y plane (no colour conversion), or None.
+
+    Only for yuv420p H.264/HEVC/... streams read by OpenCV's FFmpeg backend, where an
+    unconverted frame is the (h, w) luma plane; anything else is read as BGR.
+    """
+    if not hasattr(cv2, "CAP_PROP_CODEC_PIXEL_FORMAT"):
+        return None
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_CONVERT_RGB, 0])
+    if (not cap.isOpened() or int(cap.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT)) != _I420
+            or cap.get(cv2.CAP_PROP_CONVERT_RGB) != 0):
+        cap.release()
+        return None
+    first = [f for ok, f in (cap.read(), cap.read()) if ok]
+    if not first or any(f.dtype != np.uint8 or f.shape != (size[1], size[0]) for f in first):
+        cap.release()
+        return None
+    return cap, first
+
+
+def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (0, 0),
+                 luma: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(frame index, grey image)`` for every ``step``-th frame of a video.
+
+    Parameters
+    ----------
+    path : Path
+    name : str
+        Camera name, for error messages.
+    step : int
+    size : (width, height)
+        The frame size the container reports (checks the luma plane's shape).
+    luma : bool
+        Decode straight to grey: the luma plane of yuv420p streams mapped from limited to full
+        range by a lookup table (skips FFmpeg's YUV -> BGR conversion and the BGR -> grey one;
+        the same image as ``cvtColor(bgr, COLOR_BGR2GRAY)`` within rounding). Other streams
+        are decoded to BGR and converted.
+
+    Yields
+    ------
+    index : int
+    gray : (h, w) uint8
+    """
+    quiet = _QuietOpenCV()
+    if luma:
+        quiet.__enter__()
+    opened = _open_luma(path, size) if luma else None
+    if luma and opened is None:
+        quiet.__exit__()
+        luma = False
+    if opened is not None:
+        cap, first = opened
+    else:
+        cap, first = cv2.VideoCapture(str(path)), None
         if not cap.isOpened():
-            raise InputError(f"camera {self.name!r}: cannot open video {self.path}")
-        try:
-            index = 0
-            while True:
-                if index % step:
-                    if not cap.grab():
-                        break
-                else:
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-                index += 1
-        finally:
-            cap.release()
+            raise InputError(f"camera {name!r}: cannot open video {path}")
+    try:
+        index = 0
+        for frame in first or []:
+            if index % step == 0:
+                yield index, cv2.LUT(frame, _LUMA_LUT)
+            index += 1
+        while True:
+            if index % step:
+                if not cap.grab():
+                    break
+            else:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield index, (cv2.LUT(frame, _LUMA_LUT) if first is not None else
+                              cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+            index += 1
+    finally:
+        cap.release()
+        if luma:
+            quiet.__exit__()
 
 
 def _trailing_ids(files: Sequence[Path]) -> np.ndarray:
