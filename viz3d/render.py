@@ -184,7 +184,14 @@ def open_window(points3d: np.ndarray, skeleton: Skeleton | None,
         :func:`render_png`, :func:`render_movie` or :func:`export_html` there instead.
     """
     require_display()
-    scene = build_scene(points3d, skeleton, rig, floor, trail, size, off_screen=False)
+    scene = window_scene(points3d, skeleton, rig, floor, trail, size, off_screen=False)
+    scene.plotter.show()
+
+
+def window_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0,
+                 size: tuple[int, int] = (960, 720), off_screen: bool = False) -> SkeletonScene:
+    """The scene of :func:`open_window` with its frame slider, not yet shown."""
+    scene = build_scene(points3d, skeleton, rig, floor, trail, size, off_screen=off_screen)
     n = scene.points3d.shape[0]
     if n > 1:
         def on_slide(value: float) -> None:
@@ -192,5 +199,5 @@ def open_window(points3d: np.ndarray, skeleton: Skeleton | None,
 
         scene.plotter.add_slider_widget(on_slide, rng=[0, n - 1], value=0, title="frame",
                                         fmt="%.0f", pointa=(0.25, 0.06), pointb=(0.75, 0.06),
-                                        style="modern")
-    scene.plotter.show()
+                                        style="modern", interaction_event="always")
+    return scene

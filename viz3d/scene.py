@@ -208,7 +208,8 @@ class SkeletonScene:
             k, j = np.nonzero(both)
             if k.size:
                 a, b = seg[k, j], seg[k + 1, j]
-                w = ((k + 1 + (self.trail - t + 1)) / self.trail)[:, None]  # 1 = newest
+                recency = (k + 1 + (self.trail - t + 1)) / self.trail  # 1 = newest
+                w = (0.2 + 0.8 * recency)[:, None]  # oldest stays a pale tint, never white
                 col = self.joint_colors[j] * w + bg * (1 - w)
                 pts = np.concatenate([a, b])
                 n = len(a)

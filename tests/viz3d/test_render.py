@@ -109,3 +109,23 @@ def test_offscreen_backend_is_chosen_without_a_display(monkeypatch):
     assert not _offscreen.has_display()  # EGL was chosen: off screen only
     monkeypatch.delenv("VTK_DEFAULT_OPENGL_WINDOW")
     assert _offscreen.has_display()
+
+
+def test_window_scene_slider_moves_the_skeleton(sample):
+    from viz3d.render import window_scene
+    from viz3d.scene import screenshot
+
+    scene = window_scene(sample["points3d"][:20], sample["skeleton"], size=(320, 240),
+                         off_screen=True)
+    try:
+        widgets = getattr(scene.plotter, "widgets", scene.plotter)
+        slider = widgets.slider_widgets[0]
+        first = screenshot(scene.plotter)
+        slider.GetRepresentation().SetValue(19)
+        slider.InvokeEvent("InteractionEvent")
+        last = screenshot(scene.plotter)
+        assert np.abs(first.astype(int) - last.astype(int)).sum() > 0
+        np.testing.assert_allclose(scene.joints.points.reshape(16, -1, 3).mean(1),
+                                   sample["points3d"][19], atol=1e-6)
+    finally:
+        scene.plotter.close()
