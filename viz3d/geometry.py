@@ -159,7 +159,7 @@ def orbit_camera(bounds: Bounds, up: np.ndarray, view_angle: float = 30.0,
     pts = bounds.sample
     rel = pts - bounds.center
     cx, cy = rel @ right, rel @ vup
-    q = [0.5, 99.5] if bounds.robust else [0.0, 100.0]
+    q = [0.5, 99.5] if bounds.robust and len(pts) > 200 else [0.0, 100.0]
     lo_x, hi_x = np.percentile(cx, q)
     lo_y, hi_y = np.percentile(cy, q)
     focal = bounds.center + (lo_x + hi_x) / 2 * right + (lo_y + hi_y) / 2 * vup
@@ -169,7 +169,8 @@ def orbit_camera(bounds: Bounds, up: np.ndarray, view_angle: float = 30.0,
     tan_h = tan_v * aspect
     depth = rel @ -direction  # towards the camera
     dist = max(np.max(np.abs(rel @ right) / tan_h + depth),
-               np.max(np.abs(rel @ vup) / tan_v + depth), 1e-6)
+               np.max(np.abs(rel @ vup) / tan_v + depth),
+               0.5 * bounds.radius / tan_v)  # a single point still gets some room
     return {"position": focal + dist * direction, "focal_point": focal,
             "up": up.copy(), "view_angle": float(view_angle)}
 

@@ -129,3 +129,14 @@ def test_window_scene_slider_moves_the_skeleton(sample):
                                    sample["points3d"][19], atol=1e-6)
     finally:
         scene.plotter.close()
+
+
+def test_degenerate_inputs_still_render(sample, tmp_path):
+    empty = np.full((2, 16, 3), np.nan)
+    a = read_png(viz3d.render_png(empty, sample["skeleton"], tmp_path / "a.png",
+                                  rig=sample["rig"], size=(160, 120)))
+    assert a.shape == (120, 160, 3)
+    one = np.zeros((1, 1, 3))
+    b = read_png(viz3d.render_png(one, None, tmp_path / "b.png", size=(160, 120)))
+    blue = bodypart_colors(1)[0].astype(float)
+    assert (np.linalg.norm(b.astype(float) - blue, axis=2) < 60).sum() > 3
