@@ -1,4 +1,4 @@
-"""``tripose demo``: every stage that exists, on the sample session."""
+"""``tripose demo``: every stage, for real, on the sample session."""
 
 from __future__ import annotations
 
@@ -16,21 +16,24 @@ def demo(
                                  "(default: sample_data/)."),
     fresh: bool = typer.Option(False, "--fresh", help="Generate a new synthetic session."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fresh session."),
+    train: bool = typer.Option(False, "--train", help="Retrain the 2D model into OUT/model "
+                               "with the commands recorded in sample_data/model/training.json "
+                               "(about 15 minutes) and use it."),
+    model: Path = typer.Option(None, "--model", help="Use this 2D model folder instead of "
+                               "sample_data/model (it needs evaluation.json)."),
+    combined: bool = typer.Option(True, "--combined/--no-combined", help="Also render the "
+                                  "videos beside the 3D skeleton."),
 ) -> None:
-    """Run the pipeline on the sample data and write OUT/summary.json."""
-    from ..demo import run_demo
+    """Calibrate, analyze (2D network), triangulate and render the sample session; write
+    OUT/summary.json and print a table of the figures against the ground truth."""
+    from ..demo import format_table, run_demo
 
-    s = run_demo(out, session=session, fresh=fresh, seed=seed)
-    typer.echo(f"session      {s['session']}")
-    c = s["calibration"]
-    typer.echo(f"calibration  {c['source']}: median reprojection "
-               f"{c['reprojection_median_px']:.3f} px, max focal error "
-               f"{c['focal_error_pct_max']:.3f}%, max rotation error "
-               f"{c['rotation_error_deg_max']:.3f} deg, max centre error "
-               f"{c['center_error_mm_max']:.3f} mm ({c['seconds']:.1f} s)")
-    for method, r in s.get("triangulation", {}).items():
-        if isinstance(r, dict):
-            typer.echo(f"triangulate  {method:7s} median {r['median_error_mm']:.3f} mm   "
-                       f"p95 {r['p95_error_mm']:.3f} mm   {r['seconds']:.2f} s")
-    typer.echo(f"pictures     {', '.join(s['pictures'].values())}")
-    typer.echo(f"summary      {Path(out) / 'summary.json'}  ({s['seconds']} s)")
+    s = run_demo(out, session=session, fresh=fresh, seed=seed, train=train, model=model,
+                 combined=combined)
+    typer.echo(f"session  {s['session']}")
+    typer.echo(format_table(s))
+    for what in ("pictures", "movie", "html", "combined_video"):
+        v = s.get(what)
+        if v:
+            typer.echo(f"{what:<9} {', '.join(v.values()) if isinstance(v, dict) else v}")
+    typer.echo(f"summary  {Path(out) / 'summary.json'}")
