@@ -20,12 +20,41 @@ __all__ = ["has_display", "import_pyvista", "require_display"]
 _OFFSCREEN_WINDOWS = ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow")
 
 
+def _x_server_answers(display: str) -> bool:
+    """Whether the X server of ``display`` accepts a connection (True if Xlib is absent)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if name is None:
+        return True  # cannot check; let VTK try
+    try:
+        xlib = ctypes.cdll.LoadLibrary(name)
+    except OSError:
+        return True
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    handle = xlib.XOpenDisplay(display.encode())
+    if not handle:
+        return False
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xlib.XCloseDisplay(handle)
+    return True
+
+
 def has_display() -> bool:
-    """Whether an interactive window can be opened (X or Wayland on Linux; always elsewhere)."""
+    """Whether an interactive window can be opened.
+
+    On Linux: ``DISPLAY`` names an X server that answers, or ``WAYLAND_DISPLAY`` is set; and
+    ``VTK_DEFAULT_OPENGL_WINDOW`` does not name an off-screen window. Elsewhere: always.
+    """
     if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW", "") in _OFFSCREEN_WINDOWS:
         return False
     if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return True
+        display = os.environ.get("DISPLAY")
+        return bool(display) and _x_server_answers(display)
     return True
 
 
@@ -49,8 +78,13 @@ def require_display(what: str = "an interactive window") -> None:
     """Raise :class:`DisplayError` unless :func:`has_display`."""
     if not has_display():
         backend = os.environ.get("VTK_DEFAULT_OPENGL_WINDOW", "")
-        why = (f"VTK_DEFAULT_OPENGL_WINDOW={backend} draws off screen only"
-               if backend in _OFFSCREEN_WINDOWS else "no DISPLAY or WAYLAND_DISPLAY is set")
+        display = os.environ.get("DISPLAY")
+        if backend in _OFFSCREEN_WINDOWS:
+            why = f"VTK_DEFAULT_OPENGL_WINDOW={backend} draws off screen only"
+        elif display:
+            why = f"the X server DISPLAY={display} does not answer"
+        else:
+            why = "no DISPLAY or WAYLAND_DISPLAY is set"
         raise DisplayError(
             f"cannot open {what}: no display available ({why}). Use viz3d.render_png, "
             "viz3d.render_movie (MP4) or viz3d.export_html (open the file in a browser) instead"

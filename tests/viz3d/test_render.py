@@ -105,10 +105,15 @@ def test_offscreen_backend_is_chosen_without_a_display(monkeypatch):
 
     assert os.environ["VTK_DEFAULT_OPENGL_WINDOW"] == "vtkEGLRenderWindow"
     assert not _offscreen.has_display()
-    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     assert not _offscreen.has_display()  # EGL was chosen: off screen only
     monkeypatch.delenv("VTK_DEFAULT_OPENGL_WINDOW")
     assert _offscreen.has_display()
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    monkeypatch.setenv("DISPLAY", ":97")  # no X server there
+    monkeypatch.setattr(_offscreen, "_x_server_answers", lambda d: False)
+    with pytest.raises(viz3d.DisplayError, match="DISPLAY=:97 does not answer"):
+        _offscreen.require_display()
 
 
 def test_window_scene_slider_moves_the_skeleton(sample):
