@@ -180,21 +180,25 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
         view_w = W - grid_w
         view_w -= view_w % 2
         W = grid_w + view_w
-        proj = rig.project(p[idx])  # (n_cams, n_used, n_joints, 2)
-        boxes = [crop_box(proj[c], (r.width, r.height)) if crop else
-                 (0, 0, r.width, r.height) for c, r in enumerate(readers)]
+        if crop:  # from up to 2000 of the written frames, evenly spaced (bounded memory)
+            some = rig.project(p[idx[np.linspace(0, len(idx) - 1, min(len(idx), 2000))
+                                     .astype(int)]])  # (n_cams, <=2000, n_joints, 2)
+            boxes = [crop_box(some[c], (r.width, r.height)) for c, r in enumerate(readers)]
+        else:
+            boxes = [(0, 0, r.width, r.height) for r in readers]
         scene = build_scene(p, skeleton, rig, floor, trail, (view_w, H), even=True,
                             antialias=False)
         try:
             with mp4_writer(path, (W, H), out_fps) as write:
                 canvas = np.full((H, W, 3), 255, np.uint8)
-                for k, f in enumerate(idx):
+                for f in idx:
+                    proj = rig.project(p[f])  # (n_cams, n_joints, 2)
                     canvas[:, :grid_w] = 40
                     for c, r in enumerate(readers):
                         x0, y0, x1, y1 = boxes[c]
                         img = r.read(int(f))[y0:y1, x0:x1].copy()
                         shift = np.array([x0, y0], float)
-                        draw_skeleton(img, proj[c, k] - shift, limbs, jc)
+                        draw_skeleton(img, proj[c] - shift, limbs, jc)
                         if det is not None:
                             draw_keypoints(img, det[c, f] - shift, jc,
                                            None if sc is None else sc[c, f], score_threshold)

@@ -46,9 +46,8 @@ def build_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0
     skeleton = check_skeleton(skeleton, p.shape[1])
     rig = check_rig(rig)
     size = check_size(size, even=even)
-    trail = int(trail)
-    if trail < 0:
-        raise InputError(f"trail must be >= 0 frames, got {trail}")
+    if not isinstance(trail, (int, np.integer)) or trail < 0:
+        raise InputError(f"trail must be a whole number of frames >= 0, got {trail!r}")
     cam = None if camera_view is None else camera_index(rig, camera_view)
     plotter = new_plotter(size, off_screen=off_screen, antialias=antialias)
     try:
