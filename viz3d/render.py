@@ -33,8 +33,9 @@ __all__ = ["render_png", "render_movie", "open_window", "build_scene"]
 log = logging.getLogger(__name__)
 
 
-def build_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0,
-                size: tuple[int, int] = (960, 720), camera_view=None,
+def build_scene(points3d: np.ndarray, skeleton: Skeleton | None,
+                rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
+                size: tuple[int, int] = (960, 720), camera_view: str | int | None = None,
                 off_screen: bool = True, frame_label: bool = True,
                 even: bool = False, antialias: bool = True) -> SkeletonScene:
     """Validate the inputs and build a :class:`~viz3d.scene.SkeletonScene` in a new plotter.
@@ -187,7 +188,8 @@ def open_window(points3d: np.ndarray, skeleton: Skeleton | None,
     scene.plotter.show()
 
 
-def window_scene(points3d, skeleton, rig=None, floor: bool = True, trail: int = 0,
+def window_scene(points3d: np.ndarray, skeleton: Skeleton | None,
+                 rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
                  size: tuple[int, int] = (960, 720), off_screen: bool = False) -> SkeletonScene:
     """The scene of :func:`open_window` with its frame slider, not yet shown."""
     scene = build_scene(points3d, skeleton, rig, floor, trail, size, off_screen=off_screen)
