@@ -43,6 +43,10 @@ def _kernel(pix, sc, has_s, thr, check_inf, cam, reweight, in_off, out_off, n,
     int16, ``score (*)`` float32, ``used (n_cams, *)`` bool, ``err (n_cams, *)`` float32;
     ``bad[block]`` is set to 1 where a score is outside [0, 1] (or a coordinate is infinite
     with ``check_inf``): the caller then raises with the offender's position.
+
+    Per block of points: each camera's pixels are copied to contiguous rows so that the
+    undistortion and the error pass loop over points without branches (the compiler
+    vectorizes them); the 3x3 solves go point by point with their views' sums in registers.
     """
     n_cams = cam.shape[0]
     n_blocks = (n + _BLOCK - 1) // _BLOCK
@@ -55,17 +59,25 @@ def _kernel(pix, sc, has_s, thr, check_inf, cam, reweight, in_off, out_off, n,
         ux = np.empty(m)
         uy = np.empty(m)
         conv = np.empty(m)
+        xs = np.empty((n_cams, m))     # the block's pixels, contiguous per camera
+        ys = np.empty((n_cams, m))
+        ok = np.zeros((n_cams, m), np.bool_)  # valid detection (its error is reported)
+        Xb = np.empty((3, m))
         nbad = 0
         # cameras outside, points inside: consecutive Newton solves are independent, so the
-        # CPU overlaps them (one point's views in a row would be one long dependency chain)
+        # compiler vectorizes them (one point's views in a row would be one dependency chain)
         for c in range(n_cams):
             simple = True
             for k in range(23, 30):
                 simple = simple and cam[c, k] == 0
+            xc, yc = xs[c], ys[c]
+            for j in range(m):  # contiguous copies: the loops over points then vectorize
+                xc[j] = pix[c, in_off + lo + j, 0]
+                yc[j] = pix[c, in_off + lo + j, 1]
             if simple:
-                _newton2(pix, c, in_off + lo, in_off + hi, cam[c, 12], cam[c, 13], cam[c, 14],
-                         cam[c, 15], cam[c, 16], cam[c, 18], cam[c, 19], cam[c, 20],
-                         cam[c, 21], cam[c, 22], ux, uy, conv)
+                _newton2(xc, yc, cam[c, 12], cam[c, 13], cam[c, 14], cam[c, 15], cam[c, 16],
+                         cam[c, 18], cam[c, 19], cam[c, 20], cam[c, 21], cam[c, 22], ux, uy,
+                         conv)
             for j in range(m):
                 i = in_off + lo + j
                 px, py = np.float64(pix[c, i, 0]), np.float64(pix[c, i, 1])
@@ -76,6 +88,7 @@ def _kernel(pix, sc, has_s, thr, check_inf, cam, reweight, in_off, out_off, n,
                     nbad += 1
                 if not (wc > 0 and wc >= thr and np.isfinite(px) and np.isfinite(py)):
                     continue
+                ok[c, j] = True
                 if simple and conv[j] < 1e-14:
                     x, y = ux[j], uy[j]
                 else:
@@ -147,43 +160,64 @@ def _kernel(pix, sc, has_s, thr, check_inf, cam, reweight, in_off, out_off, n,
                     X0 = (c00 * v0 + c01 * v1 + c02 * v2) * inv
                     X1 = (c01 * v0 + c11 * v1 + c12 * v2) * inv
                     X2 = (c02 * v0 + c12 * v1 + c22 * v2) * inv
-            solved = not np.isnan(X0)
-            X[o, 0], X[o, 1], X[o, 2] = X0, X1, X2
-            k = 0
-            acc = 0.0
-            low = np.inf
-            for c in range(n_cams):
-                used[c, o] = False
-                err[c, o] = np.nan
-                if not solved:
-                    continue
-                px, py = np.float64(pix[c, i, 0]), np.float64(pix[c, i, 1])
-                wc = np.float64(sc[c, i]) if has_s else 1.0
-                if not (wc > 0 and wc >= thr and np.isfinite(px) and np.isfinite(py)):
-                    continue
-                q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
-                q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
-                q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
-                if q2 == 0:
-                    q2 = 2.220446049250313e-16
-                iz = 1.0 / q2
-                xd, yd, _, _, _, _ = _distort(q0 * iz, q1 * iz, cam[c, 18], cam[c, 19],
-                                              cam[c, 20], cam[c, 21], cam[c, 22], cam[c, 23],
-                                              cam[c, 24], cam[c, 25], cam[c, 26], cam[c, 27],
-                                              cam[c, 28], cam[c, 29])
-                qx = cam[c, 12] * xd + cam[c, 16] * yd + cam[c, 14]
-                qy = cam[c, 13] * yd + cam[c, 15]
-                e = np.sqrt((qx - px) ** 2 + (qy - py) ** 2)
-                err[c, o] = e
-                if W[c, j] > 0:
-                    used[c, o] = True
-                    k += 1
-                    acc += e
-                    low = min(low, W[c, j])
+            Xb[0, j], Xb[1, j], Xb[2, j] = X0, X1, X2
+        # pixel errors of every valid view with the full model (NaN where X is NaN)
+        acc = np.zeros(m)
+        cnt = np.zeros(m, np.int64)
+        low = np.full(m, np.inf)
+        eb = np.empty((n_cams, m))
+        ub = np.empty((n_cams, m), np.bool_)
+        X0s, X1s, X2s = Xb[0], Xb[1], Xb[2]
+        for c in range(n_cams):
+            k1, k2, p1, p2, k3 = cam[c, 18], cam[c, 19], cam[c, 20], cam[c, 21], cam[c, 22]
+            fx, fy, cx, cy, skew = cam[c, 12], cam[c, 13], cam[c, 14], cam[c, 15], cam[c, 16]
+            r00, r01, r02 = cam[c, 0], cam[c, 1], cam[c, 2]
+            r10, r11, r12 = cam[c, 3], cam[c, 4], cam[c, 5]
+            r20, r21, r22 = cam[c, 6], cam[c, 7], cam[c, 8]
+            t0, t1, t2 = cam[c, 9], cam[c, 10], cam[c, 11]
+            simple = True
+            for k in range(23, 30):
+                simple = simple and cam[c, k] == 0
+            xc, yc, okc, Wc, ebc, ubc = xs[c], ys[c], ok[c], W[c], eb[c], ub[c]
+            for j in range(m):
+                X0, X1, X2 = X0s[j], X1s[j], X2s[j]
+                q0 = r00 * X0 + r01 * X1 + r02 * X2 + t0
+                q1 = r10 * X0 + r11 * X1 + r12 * X2 + t1
+                q2 = r20 * X0 + r21 * X1 + r22 * X2 + t2
+                iz = 1.0 / (q2 if q2 != 0 else 2.220446049250313e-16)
+                x, y = q0 * iz, q1 * iz
+                if simple:
+                    r2 = x * x + y * y
+                    rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+                    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+                    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+                else:
+                    xd, yd, _, _, _, _ = _distort(x, y, k1, k2, p1, p2, k3, cam[c, 23],
+                                                  cam[c, 24], cam[c, 25], cam[c, 26],
+                                                  cam[c, 27], cam[c, 28], cam[c, 29])
+                dx = fx * xd + skew * yd + cx - xc[j]
+                dy = fy * yd + cy - yc[j]
+                e = np.sqrt(dx * dx + dy * dy)
+                e = e if okc[j] else np.nan
+                ebc[j] = e
+                u = (Wc[j] > 0) & np.isfinite(X0)
+                ubc[j] = u
+                acc[j] += e if u else 0.0
+                cnt[j] += u
+                wl = Wc[j] if u else np.inf
+                low[j] = low[j] if low[j] < wl else wl
+        for c in range(n_cams):
+            for j in range(m):
+                o = out_off + lo + j
+                err[c, o] = eb[c, j]
+                used[c, o] = ub[c, j]
+        for j in range(m):
+            o = out_off + lo + j
+            k = cnt[j]
+            X[o, 0], X[o, 1], X[o, 2] = Xb[0, j], Xb[1, j], Xb[2, j]
             ncams[o] = k
-            reproj[o] = acc / k if k else np.nan
-            score[o] = low if k else np.nan
-
+            reproj[o] = acc[j] / k if k else np.nan
+            score[o] = low[j] if k else np.nan
 
 if HAVE_NUMBA:
     # no "nnan"/"ninf" fast-math flags: NaN marks missing views and must stay NaN

@@ -99,16 +99,17 @@ def _undistort(px, py, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, k4, k5, k6, s1,
     return x, y
 
 
-def _newton2(pix, c, lo, hi, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, ux, uy, conv):
-    """Branch-free undistortion of points ``lo:hi`` of camera ``c`` (k1, k2, p1, p2, k3).
+def _newton2(xs, ys, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, ux, uy, conv):
+    """Branch-free undistortion of pixels ``(xs, ys)`` (1-D, contiguous; k1, k2, p1, p2, k3).
 
-    A fixed-point start and two Newton steps, in a loop the compiler vectorizes;
-    ``conv`` gets the last step's squared length (inf if a step was long), and views where
-    it is not below 1e-14 are redone by :func:`_undistort`.
+    A fixed-point start and two Newton steps, in a loop the compiler vectorizes (contiguous
+    1-D arrays indexed by the loop counter, no ``max``); ``conv`` gets the last step's
+    squared length (inf if a step was long), and views where it is not below 1e-14 are
+    redone by :func:`_undistort`.
     """
-    for i in range(lo, hi):
-        yt = (pix[c, i, 1] - cy) / fy
-        xt = (pix[c, i, 0] - cx - skew * yt) / fx
+    for i in range(xs.shape[0]):
+        yt = (ys[i] - cy) / fy
+        xt = (xs[i] - cx - skew * yt) / fx
         r2 = xt * xt + yt * yt
         rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
         x = (xt - 2 * p1 * xt * yt - p2 * (r2 + 2 * xt * xt)) / rad
@@ -128,12 +129,12 @@ def _newton2(pix, c, lo, hi, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, ux, uy, c
             dx = (j11 * rx - j01 * ry) * inv
             dy = (j00 * ry - j01 * rx) * inv
             n2 = dx * dx + dy * dy
-            big = max(big, n2)
+            big = big if big > n2 else n2
             x -= dx
             y -= dy
-        ux[i - lo] = x
-        uy[i - lo] = y
-        conv[i - lo] = n2 if big <= 0.25 else np.inf
+        ux[i] = x
+        uy[i] = y
+        conv[i] = n2 if big <= 0.25 else np.inf
 
 
 if HAVE_NUMBA:
