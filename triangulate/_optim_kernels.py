@@ -24,7 +24,7 @@ import numpy as np
 from ._kernels import HAVE_NUMBA, _distort
 
 __all__ = ["reprojection_cost", "reprojection_normal", "limb_normal", "structured_matvec",
-           "band_by_row", "banded_solve", "band_cholesky", "inverse_block_traces",
+           "banded_solve", "band_cholesky", "inverse_block_traces",
            "dtd_apply", "pcg_track"]
 
 
@@ -194,49 +194,43 @@ def structured_matvec(B, K, limbs, coeffs, lam, v, out):
         dtd_apply(v, coeffs, lam, out)
 
 
-def band_by_row(U: np.ndarray, n_joints: int) -> np.ndarray:
-    """LAPACK's upper band ``U (u + 1, J * 3F)`` as ``(3F, u + 1, J)`` for :func:`banded_solve`
-    (``[i, s, j] = U[s, j * 3F + i]``: the joints' entries of one row side by side)."""
-    m = U.shape[1] // n_joints
-    return np.ascontiguousarray(U.reshape(U.shape[0], n_joints, m).transpose(2, 0, 1))
-
-
 def banded_solve(V, r, out):
     """Solve ``U^T U x = r`` for every track at once.
 
-    ``V (3F, u + 1, J)``: :func:`band_by_row` of LAPACK's upper banded Cholesky factor ``U``
-    of the (joint, frame, xyz)-ordered system, whose tracks (joints) are independent blocks;
-    ``r`` and ``out`` ``(F, J, 3)``. The joints are the inner (SIMD) loop: one track alone
-    is a latency-bound chain of dependent substitutions.
+    ``V (3F, u + 1, J)``: :func:`band_cholesky`'s factor (reciprocal diagonal); ``r`` and
+    ``out`` ``(F, J, 3)``. The joints are the inner (SIMD) loop: one track alone is a
+    latency-bound chain of dependent substitutions.
     """
     F, J, _ = r.shape
     m, u1, _ = V.shape
     u = u1 - 1
     y = np.empty((m, J))
     acc = np.empty(J)
-    for i in range(m):  # U^T y = r: U^T[i, i - s] = U[i - s, i] = V[i, u - s, j]
-        for j in range(J):
-            acc[j] = r[i // 3, j, i % 3]
-        for s in range(1, min(u, i) + 1):
+    for f in range(F):  # U^T y = r: U^T[i, i - s] = U[i - s, i] = V[i, u - s, j]
+        for x in range(3):
+            i = 3 * f + x
             for j in range(J):
-                acc[j] -= V[i, u - s, j] * y[i - s, j]
-        for j in range(J):
-            y[i, j] = acc[j] / V[i, u, j]
-    for i in range(m - 1, -1, -1):  # U x = y: U[i, i + s] = V[i + s, u - s, j]
-        for j in range(J):
-            acc[j] = y[i, j]
-        for s in range(1, min(u, m - 1 - i) + 1):
+                acc[j] = r[f, j, x]
+            for s in range(1, min(u, i) + 1):
+                for j in range(J):
+                    acc[j] -= V[i, u - s, j] * y[i - s, j]
             for j in range(J):
-                acc[j] -= V[i + s, u - s, j] * y[i + s, j]
-        for j in range(J):
-            y[i, j] = acc[j] / V[i, u, j]
-    for i in range(m):
-        for j in range(J):
-            out[i // 3, j, i % 3] = y[i, j]
+                y[i, j] = acc[j] * V[i, u, j]
+    for f in range(F - 1, -1, -1):  # U x = y: U[i, i + s] = V[i + s, u - s, j]
+        for x in range(2, -1, -1):
+            i = 3 * f + x
+            for j in range(J):
+                acc[j] = y[i, j]
+            for s in range(1, min(u, m - 1 - i) + 1):
+                for j in range(J):
+                    acc[j] -= V[i + s, u - s, j] * y[i + s, j]
+            for j in range(J):
+                y[i, j] = acc[j] * V[i, u, j]
+                out[f, j, x] = y[i, j]
 
 
 def band_cholesky(B, diag_t, u):
-    """Banded Cholesky factor of every track's system, in :func:`band_by_row`'s layout.
+    """Banded Cholesky factor of every track's system, the joints side by side.
 
     Parameters
     ----------
@@ -250,7 +244,8 @@ def band_cholesky(B, diag_t, u):
     Returns
     -------
     V : (3F, u + 1, J)
-        ``V[k, u - s, j] = U[k - s, k]`` of track ``j``'s upper factor ``A = U^T U``.
+        ``V[k, u - s, j] = U[k - s, k]`` (``s > 0``) of track ``j``'s upper factor
+        ``A = U^T U`` in the (frame, xyz) order, and ``V[k, u, j] = 1 / U[k, k]``.
     ok : bool
         False where a track's system is not positive definite.
     """
@@ -284,50 +279,75 @@ def band_cholesky(B, diag_t, u):
                     acc[j] -= V[k, u - (k - i), j] * V[l, u - (l - i), j]
             for j in range(J):
                 V[l, u - (l - k), j] = acc[j] / V[k, u, j]
+    for k in range(m):
+        for j in range(J):
+            V[k, u, j] = 1.0 / V[k, u, j]
     return V, True
 
 
-def inverse_block_traces(A, n_joints, out):
-    """``out[f, j] = trace(inv(A[f])[3j:3j+3, 3j:3j+3])`` via Cholesky; False if not PD.
+_FRAMES = 32  # frames factorized side by side in :func:`inverse_block_traces`
 
-    ``A (F, 3J, 3J)`` symmetric positive definite (the per-frame normal matrices). Upper
-    factor ``A = U^T U`` row by row, then ``inv(A)_cc = |U^-T e_c|^2``; every inner loop is a
-    contiguous row update (SIMD).
+
+def inverse_block_traces(B, K, limbs, out):
+    """``out[f, j] = trace(inv(A_f)[3j:3j+3, 3j:3j+3])``; False if an ``A_f`` is not PD.
+
+    ``A_f (3J, 3J)`` is frame ``f``'s normal matrix (:func:`.normal_system.dense_frame_matrix`
+    of ``B (F, J, 3, 3)``, ``K (L, F, 3, 3)``, ``limbs (L, 2)``), built here a block of
+    :data:`_FRAMES` frames at a time with the frames as the innermost (SIMD) axis: upper
+    Cholesky ``A = U^T U``, then ``inv(A)_cc = |U^-T e_c|^2``.
     """
-    F, m, _ = A.shape
-    U = np.empty((m, m))
-    y = np.empty(m)
-    for f in range(F):
-        for r in range(m):
-            for s in range(r, m):
-                U[r, s] = A[f, r, s]
-        for c in range(m):  # right-looking upper Cholesky
-            if not U[c, c] > 0:
-                return False
-            d = np.sqrt(U[c, c])
-            inv = 1.0 / d
-            U[c, c] = d
+    F, J = B.shape[0], B.shape[1]
+    m = 3 * J
+    U = np.empty((m, m, _FRAMES))
+    y = np.empty((m, _FRAMES))
+    acc = np.empty(_FRAMES)
+    for f0 in range(0, F, _FRAMES):
+        nb = min(_FRAMES, F - f0)
+        U[:] = 0.0
+        for j in range(J):
+            for r in range(3):
+                for s in range(3):
+                    for q in range(nb):
+                        U[3 * j + r, 3 * j + s, q] = B[f0 + q, j, r, s]
+        for li in range(limbs.shape[0]):
+            a, b = min(limbs[li, 0], limbs[li, 1]), max(limbs[li, 0], limbs[li, 1])
+            for r in range(3):
+                for s in range(3):
+                    for q in range(nb):
+                        U[3 * a + r, 3 * b + s, q] -= K[li, f0 + q, r, s]
+        for c in range(m):  # right-looking upper Cholesky, all frames of the block at once
+            for q in range(nb):
+                if not U[c, c, q] > 0:
+                    return False
+                d = np.sqrt(U[c, c, q])
+                U[c, c, q] = d
+                y[c, q] = 1.0 / d
             for s in range(c + 1, m):
-                U[c, s] *= inv
+                for q in range(nb):
+                    U[c, s, q] *= y[c, q]
             for r in range(c + 1, m):
-                ucr = U[c, r]
-                if ucr != 0.0:
-                    for s in range(r, m):
-                        U[r, s] -= ucr * U[c, s]
-        for j in range(n_joints):
-            out[f, j] = 0.0
+                for s in range(r, m):
+                    for q in range(nb):
+                        U[r, s, q] -= U[c, r, q] * U[c, s, q]
+        for j in range(J):
+            for q in range(nb):
+                out[f0 + q, j] = 0.0
         for c in range(m):  # y = U^-T e_c (rows >= c), forward substitution by rows of U
             for k in range(c, m):
-                y[k] = 0.0
-            y[c] = 1.0
-            acc = 0.0
+                for q in range(nb):
+                    y[k, q] = 0.0
+            for q in range(nb):
+                y[c, q] = 1.0
+                acc[q] = 0.0
             for k in range(c, m):
-                yk = y[k] / U[k, k]
-                acc += yk * yk
-                if yk != 0.0:
-                    for s in range(k + 1, m):
-                        y[s] -= U[k, s] * yk
-            out[f, c // 3] += acc
+                for q in range(nb):
+                    y[k, q] /= U[k, k, q]
+                    acc[q] += y[k, q] * y[k, q]
+                for s in range(k + 1, m):
+                    for q in range(nb):
+                        y[s, q] -= U[k, s, q] * y[k, q]
+            for q in range(nb):
+                out[f0 + q, c // 3] += acc[q]
     return True
 
 

@@ -43,11 +43,7 @@ def median_filter_2d(points2d: np.ndarray, size: int,
     half = size // 2
     padded = np.pad(p, ((0, 0), (half, half), (0, 0), (0, 0)), constant_values=np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=1)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
-        med = np.nanmedian(windows, axis=-1)
+    med = _nanmedian_last(windows)
     missing = ~np.isfinite(p).all(-1)
     if offset_threshold is None:
         out = med
@@ -65,6 +61,18 @@ def nan_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     d = np.diff(m.astype(np.int8))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _nanmedian_last(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=-1)`` (NaN where a row is all NaN) by one sort, without
+    ``nanmedian``'s masked-array path for short rows (~5x faster here, same values)."""
+    s = np.sort(x, axis=-1)                          # NaN sort last
+    n = np.count_nonzero(~np.isnan(x), axis=-1)
+    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0)[..., None], -1)[..., 0]
+    hi = np.take_along_axis(s, np.maximum(n // 2 - (n == 0), 0)[..., None], -1)[..., 0]
+    med = (lo + hi) / 2
+    med[n == 0] = np.nan
+    return med
 
 
 def fill_gaps(points3d: np.ndarray, max_gap: int) -> np.ndarray:

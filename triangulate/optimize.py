@@ -176,12 +176,11 @@ class _Problem:
         """RMS standard deviation (rig units) of each point from per-frame normal matrices."""
         B, _, K = self.normal_equations(X, damping=1e-9)
         n_frames, n_joints = X.shape[:2]
-        A = dense_frame_matrix(B, K, self.limbs)
         if self.cam is not None:
             tr = np.empty((n_frames, n_joints))
-            if kern.inverse_block_traces(A, n_joints, tr):
+            if kern.inverse_block_traces(B, K, self.limbs, tr):
                 return sigma * np.sqrt(np.maximum(tr, 0.0) / 3.0)
-        inv = np.linalg.inv(A).reshape(
+        inv = np.linalg.inv(dense_frame_matrix(B, K, self.limbs)).reshape(
             n_frames, n_joints, 3, n_joints, 3)
         jj = np.arange(n_joints)
         var = inv[:, jj, :, jj, :]  # (J, F, 3, 3)
