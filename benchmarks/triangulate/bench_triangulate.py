@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python -m benchmarks.triangulate.bench_triangulate            # all but --hour
+    .venv/bin/python -m benchmarks.triangulate.bench_triangulate --only speed  # ~2 min
     .venv/bin/python -m benchmarks.triangulate.bench_triangulate --hour     # 1 h, 100 fps
 
 Public API only (``triangulate.triangulate``; aniposelib's ``CameraGroup.triangulate``,
@@ -89,8 +90,37 @@ def accuracy(n_frames: int = 200, seed: int = 11) -> dict:
     return out
 
 
+def _loadavg() -> list[float]:
+    """1, 5 and 15 minute load averages (the machine is shared: recorded with each speed)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(v) for v in f.read().split()[:3]]
+    except OSError:
+        return []
+
+
+def _timed(fn, repeats: int, warmup: int) -> dict:
+    """:func:`benchmarks.common.timeit` plus the CPU time of each run (all threads)."""
+    cpu = []
+
+    def run():
+        t = time.process_time()
+        fn()
+        cpu.append(time.process_time() - t)
+
+    out = timeit(run, repeats=repeats, warmup=warmup)
+    cpu = cpu[warmup:]
+    out["cpu_median_s"] = float(np.median(cpu))
+    out["cpu_all_s"] = [float(c) for c in cpu]
+    return out
+
+
 def speed(repeats: int = 5, slow_repeats: int = 3) -> dict:
-    """Points per second of both, medians of repeated runs on one scene."""
+    """Points per second of both, medians of repeated runs on one scene.
+
+    Ratios are of wall-clock medians in the same run; CPU seconds (all threads) and the load
+    average before and after each method are recorded beside them.
+    """
     import logging
 
     logging.getLogger("triangulate").setLevel(logging.ERROR)
@@ -104,10 +134,11 @@ def speed(repeats: int = 5, slow_repeats: int = 3) -> dict:
     sizes = {"dlt": (2000, 2000), "ransac": (2000, 60), "optim": (1000, 60)}
     out = {}
     for method, (f_ours, f_theirs) in sizes.items():
-        ours = timeit(lambda m=method, f=f_ours: _ours(m, sc.rig, sc.points2d[:, :f],
+        load = _loadavg()
+        ours = _timed(lambda m=method, f=f_ours: _ours(m, sc.rig, sc.points2d[:, :f],
                                                       sc.scores[:, :f], sc.skeleton),
                       repeats=repeats, warmup=1)
-        theirs = timeit(lambda m=method, f=f_theirs: _anipose(m, cg, pa[:, :f], sa[:, :f],
+        theirs = _timed(lambda m=method, f=f_theirs: _anipose(m, cg, pa[:, :f], sa[:, :f],
                                                                limbs),
                         repeats=slow_repeats if method != "dlt" else repeats,
                         warmup=1 if method == "dlt" else 0)
@@ -116,9 +147,12 @@ def speed(repeats: int = 5, slow_repeats: int = 3) -> dict:
         out[method] = {"tripose": {**ours, "points": f_ours * n_joints, "points_per_s": pps_o},
                        "aniposelib": {**theirs, "points": f_theirs * n_joints,
                                       "points_per_s": pps_t},
-                       "ratio": pps_o / pps_t}
-        print(method, f"ours {pps_o:,.0f} pts/s, aniposelib {pps_t:,.0f} pts/s, "
-              f"ratio {pps_o / pps_t:,.1f}", flush=True)
+                       "ratio": pps_o / pps_t, "loadavg_before": load,
+                       "loadavg_after": _loadavg()}
+        print(f"{method}: ours {ours['median_s'] * 1e3:,.1f} ms for {f_ours * n_joints} points "
+              f"({pps_o:,.0f} pts/s), aniposelib {theirs['median_s'] * 1e3:,.1f} ms for "
+              f"{f_theirs * n_joints} ({pps_t:,.0f} pts/s), ratio {pps_o / pps_t:,.1f}x; "
+              f"load {load} -> {out[method]['loadavg_after']}", flush=True)
     return out
 
 
