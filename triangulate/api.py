@@ -288,14 +288,16 @@ def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulatio
     """DLT or RANSAC, chunk by chunk."""
     n_cams, n_frames, n_joints, _ = p.shape
     rng = np.random.default_rng(opts["rng"])
-    X = np.full((n_frames, n_joints, 3), np.nan)
-    reproj = np.full((n_frames, n_joints), np.nan)
-    ncams = np.zeros((n_frames, n_joints), np.int16)
-    score = np.full((n_frames, n_joints), np.nan, np.float32)
-    inliers = np.zeros((n_cams, n_frames, n_joints), bool)
-    cam_err = np.full((n_cams, n_frames, n_joints), np.nan, np.float32)
     per_chunk = max(int(opts["chunk_points"]) // max(n_joints, 1), 1)
     fused = method == "dlt" and opts["kernel"] and kernel_supported(rig)
+    # the fused kernel writes every element: no need to fill
+    new = (lambda shape, fill, dtype=np.float64: np.empty(shape, dtype)) if fused else np.full
+    X = new((n_frames, n_joints, 3), np.nan)
+    reproj = new((n_frames, n_joints), np.nan)
+    ncams = new((n_frames, n_joints), 0, np.int16)
+    score = new((n_frames, n_joints), np.nan, np.float32)
+    inliers = new((n_cams, n_frames, n_joints), False, bool)
+    cam_err = new((n_cams, n_frames, n_joints), np.nan, np.float32)
     out = {"points3d": X, "reprojection_error": reproj, "n_cams": ncams, "score": score,
            "inliers": inliers, "camera_errors": cam_err}
     if fused and opts["median_filter"] <= 1:
