@@ -164,15 +164,21 @@ def dtd_apply(v, coeffs, lam, out):
     d = coeffs.shape[0] - 1
     if F <= d:
         return
-    for i in range(F - d):  # row i of D: sum_k c_k v[i + k]
-        for j in range(J):
-            for x in range(3):
-                acc = 0.0
-                for k in range(d + 1):
-                    acc += coeffs[k] * v[i + k, j, x]
-                acc *= lam
-                for k in range(d + 1):
-                    out[i + k, j, x] += coeffs[k] * acc
+    n = 3 * J
+    vf = v.reshape(F, n)
+    of = out.reshape(F, n)
+    acc = np.empty(n)
+    for i in range(F - d):  # row i of D: sum_k c_k v[i + k]; joints and xyz side by side
+        for q in range(n):
+            acc[q] = 0.0
+        for k in range(d + 1):
+            ck = coeffs[k]
+            for q in range(n):
+                acc[q] += ck * vf[i + k, q]
+        for k in range(d + 1):
+            ck = lam * coeffs[k]
+            for q in range(n):
+                of[i + k, q] += ck * acc[q]
 
 
 def structured_matvec(B, K, limbs, coeffs, lam, v, out):
