@@ -107,3 +107,21 @@ def test_shipped_model_records_how_it_was_made():
     argv = training_commands(rec, "S", "M")
     assert argv[1][:5] == ["tripose", "train", "--data", "S", "--out"] and "M" in argv[1]
     assert np.all([a[0] == "tripose" for a in argv])
+
+
+@pytest.mark.slow
+def test_train_reruns_the_recorded_commands(tmp_path):
+    from tripose.demo_model import model_record, train_model
+
+    rec = {"commands": [
+        "tripose synth {session} --cameras 2 --frames 12 --calibration-frames 12 --seed 5 "
+        "--size 320x240",
+        "tripose train --data {session} --out {model} --epochs 1 --batch-size 4 --crop 128 "
+        "--seed 0 --train-fraction 0.75",
+        "tripose evaluate {model} --pictures 0"], "env": {"OMP_NUM_THREADS": "1"}}
+    model = train_model(tmp_path, rec)
+    assert model == tmp_path / "model" and (model / "model.pt").is_file()
+    assert (tmp_path / "train_session" / "session.json").is_file()
+    new = json.loads((model / "training.json").read_text())
+    assert new["commands"] == rec["commands"] and new["result"]["n_test"] == 6
+    assert model_record(model)["test_rmse_px"] == new["result"]["test_rmse_px"]
