@@ -93,3 +93,20 @@ def test_view_errors_match_numpy():
     np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
     np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_parallel_and_serial_dlt_identical(monkeypatch):
+    """Blocks are computed the same way on numba's threads and serially (busy machine)."""
+    import triangulate._dlt_kernel as dk
+
+    rng = np.random.default_rng(6)
+    rig = random_rig(rng, 3)
+    pix = rig.project(points_in_view(rng, 9000))[:, :, None] + rng.normal(0, 0.5, (3, 9000, 1, 2))
+    pix[2, :100] = np.nan
+    out = []
+    for busy in (False, True):
+        monkeypatch.setattr(dk, "_busy", lambda b=busy: b)
+        out.append(triangulate(rig, pix))
+    np.testing.assert_array_equal(out[0].points3d, out[1].points3d)
+    np.testing.assert_array_equal(out[0].camera_errors, out[1].camera_errors)
+    np.testing.assert_array_equal(out[0].inliers, out[1].inliers)
