@@ -21,7 +21,7 @@ from .camera import Camera
 from .detect import Detections, detect_sources
 from .errors import CalibrationError, InputError
 from .extrinsics import board_poses_in_cameras, covisibility, initial_extrinsics
-from .intrinsics import calibrate_intrinsics
+from .intrinsics import IntrinsicsResult, calibrate_intrinsics
 from .load_rig import load_rig
 from .rig import CameraRig
 from .rotation import matrix_to_rodrigues
@@ -82,14 +82,36 @@ def align_detections(dets: Sequence[Detections]) -> tuple[np.ndarray, np.ndarray
     return corners, frame_ids
 
 
-def _choose_views(valid: np.ndarray, max_views: int) -> np.ndarray:
-    """Frames for the bundle adjustment: seen by the most cameras, spread over time."""
+def _choose_views(valid: np.ndarray, max_views: int, per_camera: int = 20,
+                  per_pair: int = 5) -> np.ndarray:
+    """Frames for the bundle adjustment: those seen by the most cameras, spread over time,
+    with every camera's ``per_camera`` and every co-visible pair's ``per_pair`` best-seen
+    frames kept, so that no camera or link of the rig is lost.
+
+    Parameters
+    ----------
+    valid : (n_cams, n_frames) bool
+        Board pose found.
+    max_views : int
+
+    Returns
+    -------
+    frames : (n_selected,) int, sorted
+    """
     n_seen = valid.sum(0)
     frames = np.flatnonzero(n_seen > 0)
     if len(frames) <= max_views:
         return frames
-    order = np.lexsort((frames % 7, -n_seen[frames]))  # deterministic tie-break over time
-    return np.sort(frames[order[:max_views]])
+    order = frames[np.lexsort((frames % 7, -n_seen[frames]))]  # deterministic tie-break
+    chosen = np.zeros(valid.shape[1], bool)
+    n_cams = valid.shape[0]
+    for c in range(n_cams):
+        chosen[order[valid[c, order]][:per_camera]] = True
+        for c2 in range(c + 1, n_cams):
+            chosen[order[valid[c, order] & valid[c2, order]][:per_pair]] = True
+    extra = order[~chosen[order]][:max(0, max_views - int(chosen.sum()))]
+    chosen[extra] = True
+    return np.flatnonzero(chosen)
 
 
 def calibrate_detections(
@@ -99,7 +121,7 @@ def calibrate_detections(
     intrinsics: CameraRig | None = None,
     distortion_model: str = "k1k2p1p2",
     refine_intrinsics: bool = True,
-    max_views: int = 1500,
+    max_views: int = 150,
     outlier_threshold_px: float = 4.0,
 ) -> CalibrationResult:
     """Calibrate a rig from board detections (see :func:`calibrate`)."""
@@ -121,7 +143,9 @@ def calibrate_detections(
                                  f"the images' {d.image_size}")
             cams.append(c)
         else:
-            r = calibrate_intrinsics(d, board, fisheye=fisheye, model=distortion_model)
+            r = d.extra if isinstance(d.extra, IntrinsicsResult) else None
+            if r is None or r.model != ("fisheye" if fisheye else distortion_model):
+                r = calibrate_intrinsics(d, board, fisheye=fisheye, model=distortion_model)
             cams.append(r.camera)
             intr_info[d.camera] = {"n_views": int(len(r.views)), "rms_px": r.rms_px,
                                    "n_rejected_views": int(len(r.rejected))}
@@ -211,6 +235,8 @@ def calibrate(
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
+    sample: str = "all",
+    motion_threshold: float = 1.0,
     **options,
 ) -> CalibrationResult:
     """Calibrate a rig from board videos or image folders.
@@ -231,6 +257,11 @@ def calibrate(
         Detection cache.
     n_jobs : int, optional
     progress : bool
+    sample : {"all", "motion"}
+        ``"motion"`` skips frames that look like the last examined one (board held still,
+        static scene): see :class:`~calibration.sampling.MotionSampler`.
+    motion_threshold : float
+        Mean absolute thumbnail difference (grey levels) below which a frame is skipped.
     **options
         Passed to :func:`calibrate_detections` (``distortion_model``, ``max_views``,
         ``outlier_threshold_px``, ``refine_intrinsics``).
@@ -246,8 +277,16 @@ def calibrate(
     fixed = None
     if intrinsics is not None:
         fixed = intrinsics if isinstance(intrinsics, CameraRig) else load_rig(intrinsics)
+    then = None
+    if fixed is None:  # each camera's intrinsics as soon as its detection ends
+        model = options.get("distortion_model", "k1k2p1p2")
+
+        def then(d: Detections) -> IntrinsicsResult:
+            return calibrate_intrinsics(d, board, fisheye=fisheye, model=model)
+
     dets = detect_sources(sources, board, step=step, n_jobs=n_jobs, cache_dir=cache_dir,
-                          progress=progress)
+                          progress=progress, then=then, sample=sample,
+                          motion_threshold=motion_threshold)
     try:
         return calibrate_detections(dets, board, fisheye=fisheye, intrinsics=fixed, **options)
     except np.linalg.LinAlgError as exc:

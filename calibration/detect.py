@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from .board import Board
 from .errors import InputError
+from .sampling import SAMPLING, MotionSampler
 from .sources import CameraSource
 
 __all__ = ["Detections", "Variant", "detect_image", "detect_source", "detect_sources",
@@ -49,10 +53,13 @@ class Detections:
     camera : str
     image_size : (width, height) pixels
     frame_ids : (n_frames,) int
-        Frames that were examined (every ``step``-th).
+        Frames that were examined (every ``step``-th, less those the motion sampler
+        skipped).
     corners : (n_frames, n_corners, 2) float64 pixels
         NaN where a corner was not detected.
     variant : Variant
+    extra : object
+        What ``detect_sources(then=...)`` computed for this camera (not cached).
     """
 
     camera: str
@@ -60,6 +67,7 @@ class Detections:
     frame_ids: np.ndarray
     corners: np.ndarray
     variant: Variant = field(default_factory=Variant)
+    extra: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_found(self) -> np.ndarray:
@@ -192,8 +200,36 @@ def _has_markers(gray: np.ndarray, board: Board) -> bool:
     return False
 
 
+_IN_FLIGHT = 16  # frames per camera decoded but not yet detected
+
+
+class _DetectPool:
+    """Detection threads shared by the cameras' decoding threads (one detector per thread
+    and board variant; OpenCV releases the GIL while detecting)."""
+
+    def __init__(self, board: Board, n_threads: int) -> None:
+        self.board = board
+        self.executor = ThreadPoolExecutor(n_threads, thread_name_prefix="tripose-detect")
+        self.local = threading.local()
+
+    def _detect(self, variant: Variant, gray: np.ndarray) -> np.ndarray:
+        cache = self.local.__dict__.setdefault("detectors", {})
+        if variant not in cache:
+            cache[variant] = _Detector(self.board, variant)
+        return cache[variant](gray)
+
+    def submit(self, variant: Variant, gray: np.ndarray) -> Future:
+        """Detect in a pool thread; the future's result is ``(n_corners, 2)`` pixels."""
+        return self.executor.submit(self._detect, variant, gray)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
 def detect_source(source: CameraSource, board: Board, step: int = 1,
-                  variant: Variant | None = None, probe_frames: int = 3) -> Detections:
+                  variant: Variant | None = None, probe_frames: int = 3, sample: str = "all",
+                  motion_threshold: float = 1.0, decode_threads: int = 0,
+                  pool: _DetectPool | None = None) -> Detections:
     """Detect the board in every ``step``-th frame of one camera.
 
     Parameters
@@ -206,6 +242,16 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
         Skip auto-detection of legacy / inverted / mirrored.
     probe_frames : int
         Frames with markers used to choose the variant.
+    sample : {"all", "motion"}
+        ``"motion"``: of those frames, examine only the ones that differ from the last
+        examined frame (see :class:`~calibration.sampling.MotionSampler`).
+    motion_threshold : float
+        Grey levels, for ``sample="motion"``.
+    decode_threads : int
+        FFmpeg threads per video (0: FFmpeg's default).
+    pool : _DetectPool, optional
+        Detection threads: this thread decodes and hands the frames over, so decoding and
+        detection overlap (default: both in this thread).
 
     Returns
     -------
@@ -213,7 +259,25 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
     """
     ids, rows, probes, pending = [], [], [], []
     det = _Detector(board, variant) if variant is not None else None
-    for fid, gray in source.frames(step):
+    done = 0  # rows[:done] are arrays, later ones may be pending detections of ``pool``
+
+    def add(fid: int, gray: np.ndarray) -> None:
+        nonlocal done
+        ids.append(fid)
+        if pool is None:
+            rows.append(det(gray))
+            return
+        rows.append(pool.submit(det.variant, gray))
+        while len(rows) - done > _IN_FLIGHT:  # bounded memory: wait for the oldest frame
+            rows[done] = rows[done].result()
+            done += 1
+
+    if sample not in SAMPLING:
+        raise ValueError(f"sample must be one of {SAMPLING}, got {sample!r}")
+    sampler = MotionSampler(motion_threshold) if sample == "motion" else None
+    for fid, gray in source.frames(step, decode_threads):
+        if sampler is not None and not sampler.keep(gray):
+            continue
         if det is None:
             pending.append((fid, gray))
             if _has_markers(gray, board):
@@ -225,38 +289,39 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
                 if variant is not None:
                     det = _Detector(board, variant)
                     for pf, pg in pending:
-                        ids.append(pf)
-                        rows.append(det(pg))
+                        add(pf, pg)
                     pending = []
             continue
-        ids.append(fid)
-        rows.append(det(gray))
+        add(fid, gray)
     if det is None:  # short input: decide on what was seen
         variant = (_choose_variant(probes, board, source.name) if probes else None) or \
             _candidate_variants(board)[0]
         det = _Detector(board, variant)
         for pf, pg in pending:
-            ids.append(pf)
-            rows.append(det(pg))
+            add(pf, pg)
+    rows = [r if isinstance(r, np.ndarray) else r.result() for r in rows]
     corners = np.stack(rows) if rows else np.zeros((0, board.n_corners, 2))
     return Detections(source.name, source.image_size, np.asarray(ids, int), corners, variant)
 
 
-def _cache_key(source: CameraSource, board: Board, step: int) -> str:
-    blob = json.dumps([source.fingerprint(), asdict(board), step, 1], sort_keys=True)
+def _cache_key(source: CameraSource, board: Board, step: int, sample: tuple) -> str:
+    extra = [] if sample[0] == "all" else [list(sample)]
+    blob = json.dumps([source.fingerprint(), asdict(board), step, 1, *extra], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _detect_cached(source: CameraSource, board: Board, step: int,
-                   cache_dir: Path | None) -> Detections:
+                   cache_dir: Path | None, sample: tuple = ("all", 1.0),
+                   decode_threads: int = 0, pool: _DetectPool | None = None) -> Detections:
     path = None
     if cache_dir is not None:
-        path = cache_dir / f"detections-{source.name}-{_cache_key(source, board, step)}.npz"
+        path = cache_dir / f"detections-{source.name}-{_cache_key(source, board, step, sample)}.npz"
         if path.exists():
             z = np.load(path)
             return Detections(source.name, tuple(int(v) for v in z["image_size"]),
                               z["frame_ids"], z["corners"], Variant(*map(bool, z["variant"])))
-    d = detect_source(source, board, step)
+    d = detect_source(source, board, step, sample=sample[0], motion_threshold=sample[1],
+                      decode_threads=decode_threads, pool=pool)
     if path is not None:
         from .atomic import atomic_path
 
@@ -268,9 +333,23 @@ def _detect_cached(source: CameraSource, board: Board, step: int,
     return d
 
 
+def _detect_then(source: CameraSource, board: Board, step: int, cache: Path | None,
+                 then: Callable[[Detections], object] | None, sample: tuple,
+                 decode_threads: int = 0, pool: _DetectPool | None = None):
+    d = _detect_cached(source, board, step, cache, sample, decode_threads, pool)
+    if then is None or d.n_found.max(initial=0) == 0:
+        return d, None
+    try:
+        return d, then(d)
+    except Exception as exc:  # noqa: BLE001 - re-raised in camera order by the caller
+        return d, exc
+
+
 def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
                    n_jobs: int | None = None, cache_dir: str | Path | None = None,
-                   progress: bool = False) -> list[Detections]:
+                   progress: bool = False,
+                   then: Callable[[Detections], object] | None = None, sample: str = "all",
+                   motion_threshold: float = 1.0) -> list[Detections]:
     """Detect the board for every camera, in parallel over cameras, with an optional cache.
 
     Parameters
@@ -285,6 +364,13 @@ def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
         Where detections are cached; a rerun with other solver options skips decoding.
     progress : bool
         Show a progress bar over cameras.
+    then : callable, optional
+        Per-camera work run in the same worker right after a camera's detection (so it
+        overlaps the decoding of the other cameras), e.g. its intrinsics. Its result, or the
+        exception it raised, is stored in ``Detections.extra``.
+    sample : {"all", "motion"}
+    motion_threshold : float
+        Frame sampling, see :func:`detect_source`.
 
     Returns
     -------
@@ -302,14 +388,29 @@ def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
 
     cache = Path(cache_dir) if cache_dir is not None else None
     jobs = n_jobs or max(1, min(len(sources), os.cpu_count() or 1))
-    tasks = (delayed(_detect_cached)(s, board, step, cache) for s in sources)
+    # ``jobs`` cameras are decoded at a time, each in its thread with one FFmpeg thread (less
+    # CPU per frame than FFmpeg's frame threading), and hand their frames to ``jobs``
+    # detection threads: decoding and detection overlap and no core idles while a camera
+    # with many board views finishes
+    threads = 1 if jobs > 1 else 0
+    pool = _DetectPool(board, jobs) if jobs > 1 else None
+    tasks = (delayed(_detect_then)(s, board, step, cache, then,
+                                   (sample, float(motion_threshold)), threads, pool)
+             for s in sources)
     if progress:
         from tqdm.auto import tqdm
 
         tasks = tqdm(list(tasks), desc="detecting board", unit="camera")
     # threads: OpenCV releases the GIL while decoding and detecting, and no worker processes
     # have to start (the detectors are built per call)
-    results = Parallel(n_jobs=jobs, backend="threading")(tasks)
+    results = []
+    try:
+        for d, extra in Parallel(n_jobs=jobs, backend="threading")(tasks):
+            d.extra = extra
+            results.append(d)
+    finally:
+        if pool is not None:
+            pool.close()
     for d in results:
         if d.n_found.max(initial=0) == 0:
             tried = ", ".join(

@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from .board import Board
 from .camera import Camera
 from .errors import CalibrationError
+from .projection import project_camera_points
 from .rotation import matrix_to_rodrigues, rodrigues_to_matrix, rotation_angle_deg
 
 __all__ = ["BoardPoses", "board_poses_in_cameras", "average_rotations", "covisibility",
@@ -66,24 +67,37 @@ def board_poses_in_cameras(corners: np.ndarray, cameras: list[Camera], board: Bo
     err = np.full((n_cams, n_frames), np.nan)
     for c, cam in enumerate(cameras):
         seen = np.isfinite(corners[c, :, :, 0])
-        for f in np.flatnonzero(seen.sum(1) >= min_corners):
-            m = seen[f]
-            # undistorted normalized coordinates: one PnP for pinhole and fisheye alike
-            xy = cam.undistort(corners[c, f, m])
-            ok, rv, tv = cv2.solvePnP(obj[m], xy.reshape(-1, 1, 2), np.eye(3), None,
-                                      flags=cv2.SOLVEPNP_IPPE)
-            if not ok:
-                continue
-            rv, tv = rv.ravel(), tv.ravel()
-            if tv[2] <= 0:
-                continue
-            proj = cam.copy(rvec=rv, tvec=tv).project(obj[m])
-            e = float(np.sqrt(np.mean(np.sum((proj - corners[c, f, m]) ** 2, -1))))
-            err[c, f] = e
-            if e <= max_error_px:
-                R[c, f] = rodrigues_to_matrix(rv)
-                t[c, f] = tv
-                valid[c, f] = True
+        frames = np.flatnonzero(seen.sum(1) >= min_corners)
+        if not len(frames):
+            continue
+        px = corners[c, frames]  # (k, n_corners, 2)
+        m_all = seen[frames]
+        # undistorted normalized coordinates (one batched call): one PnP for pinhole and
+        # fisheye alike
+        xy = np.full_like(px, np.nan)
+        xy[m_all] = cam.undistort(px[m_all])
+        rv = np.zeros((len(frames), 3))
+        tv = np.zeros((len(frames), 3))
+        ok = np.zeros(len(frames), bool)
+        eye = np.eye(3)
+        for j in range(len(frames)):
+            m = m_all[j]
+            good, r, tt = cv2.solvePnP(obj[m], xy[j, m].reshape(-1, 1, 2), eye, None,
+                                       flags=cv2.SOLVEPNP_IPPE)
+            if good:
+                rv[j], tv[j], ok[j] = r.ravel(), tt.ravel(), True
+        ok &= tv[:, 2] > 0
+        Rk = rodrigues_to_matrix(rv)
+        pts = np.einsum("kij,nj->kni", Rk, obj) + tv[:, None]  # (k, n_corners, 3) camera
+        proj = project_camera_points(pts, cam.matrix, cam.dist, cam.fisheye)
+        sq = np.where(m_all, np.sum((proj - px) ** 2, -1), 0.0)
+        e = np.sqrt(sq.sum(1) / m_all.sum(1))
+        fs = frames[ok]
+        err[c, fs] = e[ok]
+        good = ok & (e <= max_error_px)
+        R[c, frames[good]] = Rk[good]
+        t[c, frames[good]] = tv[good]
+        valid[c, frames[good]] = True
     return BoardPoses(R, t, valid, err)
 
 

@@ -43,6 +43,8 @@ class IntrinsicsResult:
     rejected : (n_rejected,) int
         Rows dropped as outlier views.
     rms_px : float
+    model : str
+        The distortion model solved for (``"fisheye"`` for Kannala-Brandt).
     """
 
     camera: Camera
@@ -50,6 +52,7 @@ class IntrinsicsResult:
     view_rms_px: np.ndarray
     rejected: np.ndarray
     rms_px: float
+    model: str = ""
 
 
 def select_views(corners: np.ndarray, image_size: tuple[int, int], max_views: int = 40,
@@ -194,4 +197,5 @@ def calibrate_intrinsics(det: Detections, board: Board, fisheye: bool = False,
     cam = Camera(name=det.camera, size=det.image_size, matrix=K, dist=D, fisheye=fisheye)
     log.info("camera %s: intrinsics from %d views, rms %.3f px (%d views rejected)",
              det.camera, len(rows), rms, len(rejected))
-    return IntrinsicsResult(cam, rows, per_view, rejected, rms)
+    return IntrinsicsResult(cam, rows, per_view, rejected, rms,
+                            "fisheye" if fisheye else model)

@@ -65,8 +65,11 @@ class CameraSource:
         files = self.files if self.kind == "images" else [self.path]
         return [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
-    def frames(self, step: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    def frames(self, step: int = 1, decode_threads: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_id, grey image)`` for every ``step``-th frame.
+
+        ``decode_threads``: FFmpeg decoding threads for a video (0: FFmpeg's choice; 1 costs
+        less CPU per frame when cameras are already decoded in parallel).
 
         Raises
         ------
@@ -80,7 +83,8 @@ class CameraSource:
                     raise InputError(f"camera {self.name!r}: cannot read image {self.files[k]}")
                 yield int(self.frame_ids[k]), img
             return
-        yield from video_frames(self.path, self.name, step, self.image_size)
+        yield from video_frames(self.path, self.name, step, self.image_size,
+                                threads=decode_threads)
 
 
 #: Limited-range luma (16..235) to full-range grey (0..255); rounding down matches FFmpeg's
@@ -112,7 +116,7 @@ class _QuietOpenCV:
                 cv2.utils.logging.setLogLevel(_QuietOpenCV._saved)
 
 
-def _open_luma(path: Path, size: tuple[int, int]):
+def _open_luma(path: Path, size: tuple[int, int], threads: int = 0):
     """A capture returning the decoded Y plane (no colour conversion), or None.
 
     Only for yuv420p H.264/HEVC/... streams read by OpenCV's FFmpeg backend, where an
@@ -120,7 +124,8 @@ def _open_luma(path: Path, size: tuple[int, int]):
     """
     if not hasattr(cv2, "CAP_PROP_CODEC_PIXEL_FORMAT"):
         return None
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_CONVERT_RGB, 0])
+    params = [cv2.CAP_PROP_CONVERT_RGB, 0] + ([cv2.CAP_PROP_N_THREADS, threads] if threads else [])
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if (not cap.isOpened() or int(cap.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT)) != _I420
             or cap.get(cv2.CAP_PROP_CONVERT_RGB) != 0):
         cap.release()
@@ -133,7 +138,7 @@ def _open_luma(path: Path, size: tuple[int, int]):
 
 
 def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (0, 0),
-                 luma: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+                 luma: bool = True, threads: int = 0) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame index, grey image)`` for every ``step``-th frame of a video.
 
     Parameters
@@ -149,6 +154,8 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
         range by a lookup table (skips FFmpeg's YUV -> BGR conversion and the BGR -> grey one;
         the same image as ``cvtColor(bgr, COLOR_BGR2GRAY)`` within rounding). Other streams
         are decoded to BGR and converted.
+    threads : int
+        FFmpeg decoding threads (0: FFmpeg's default).
 
     Yields
     ------
@@ -158,14 +165,15 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
     quiet = _QuietOpenCV()
     if luma:
         quiet.__enter__()
-    opened = _open_luma(path, size) if luma else None
+    opened = _open_luma(path, size, threads) if luma else None
     if luma and opened is None:
         quiet.__exit__()
         luma = False
     if opened is not None:
         cap, first = opened
     else:
-        cap, first = cv2.VideoCapture(str(path)), None
+        params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+        cap, first = cv2.VideoCapture(str(path), cv2.CAP_ANY, params), None
         if not cap.isOpened():
             raise InputError(f"camera {name!r}: cannot open video {path}")
     try:

@@ -26,6 +26,15 @@ def calibrate(
     cache: Path = typer.Option(None, "--cache", help="Detection cache folder (default: "
                                ".tripose-cache beside the output)."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Worker processes."),
+    sample: str = typer.Option("all", "--sample", help="Frames to examine: all, or motion "
+                               "(skip frames that look like the last examined one: board "
+                               "held still, static scene)."),
+    motion_threshold: float = typer.Option(1.0, "--motion-threshold", help="With --sample "
+                                           "motion: mean grey-level change of a thumbnail "
+                                           "below which a frame is skipped."),
+    max_views: int = typer.Option(150, "--max-views", help="Board views in the bundle "
+                                  "adjustment: those seen by the most cameras, with every "
+                                  "camera's and camera pair's best views kept."),
 ) -> None:
     """Calibrate a rig: intrinsics, extrinsics and a robust bundle adjustment."""
     from calibration import load_board
@@ -35,10 +44,13 @@ def calibrate(
 
     if step < 1:
         raise InputError(f"--step must be at least 1, got {step}")
+    if sample not in ("all", "motion"):
+        raise InputError(f"--sample must be all or motion, got {sample!r}")
     b = load_board(board)
     cache_dir = cache if cache is not None else output.resolve().parent / ".tripose-cache"
     result = run(inputs, b, fisheye=fisheye, intrinsics=intrinsics, step=step,
-                 cache_dir=cache_dir, n_jobs=jobs, progress=True, distortion_model=distortion)
+                 cache_dir=cache_dir, n_jobs=jobs, progress=True, distortion_model=distortion,
+                 sample=sample, motion_threshold=motion_threshold, max_views=max_views)
     result.rig.save(output)
     r = result.report
     typer.echo(f"wrote {output}: {result.rig.n_cams} cameras, median reprojection "

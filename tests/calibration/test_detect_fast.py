@@ -1,0 +1,137 @@
+"""Detection speed-ups that must not change what is found: the board-sized ArUco dictionary,
+decoding videos straight to grey, motion-aware frame sampling, per-camera intrinsics in the
+detection workers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from calibration import Board
+from calibration.detect import Variant, _Detector, detect_source, detect_sources
+from calibration.sampling import MotionSampler
+from calibration.sources import _open_luma, parse_inputs, video_frames
+
+SIZE = (640, 480)
+
+
+def _board_frame(board: Board, shift: tuple[float, float], angle: float = 0.0,
+                 scale: float = 0.5, noise: float = 2.0, seed: int = 0) -> np.ndarray:
+    """(480, 640) uint8: the printed board, rotated, scaled and shifted, on a grey scene."""
+    art = board.render(pixels_per_square=60)
+    h, w = art.shape
+    A = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    A[:, 2] += np.array(shift) + (np.array(SIZE) - (w, h)) / 2
+    img = cv2.warpAffine(art, A, SIZE, flags=cv2.INTER_AREA, borderValue=110)
+    rng = np.random.default_rng(seed)
+    return np.clip(img + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def board():
+    return Board("charuco", 7, 5, 12.0, 9.0, "DICT_4X4_1000")
+
+
+def test_board_sized_dictionary_finds_the_same_corners(board):
+    full_board = board.cv2_board(legacy=False)
+    params = cv2.aruco.DetectorParameters()
+    params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = 7
+    cparams = cv2.aruco.CharucoParameters()
+    cparams.tryRefineMarkers = True
+    reference = cv2.aruco.CharucoDetector(full_board, cparams, params)
+    ours = _Detector(board, Variant())
+    n = 0
+    for k, (dx, ang) in enumerate([(-100, 0), (0, 20), (80, -35), (40, 60)]):
+        img = _board_frame(board, (dx, 10 * k), ang, seed=k)
+        got = ours(img)
+        corners, ids, _, _ = reference.detectBoard(img)
+        want = np.full_like(got, np.nan)
+        want[np.ravel(ids)] = np.asarray(corners).reshape(-1, 2)
+        np.testing.assert_array_equal(got, want)
+        n += np.isfinite(got[:, 0]).sum()
+    assert n >= 4 * 20
+
+
+def _write_video(path, frames):
+    from tripose.synth.video import VideoWriter
+
+    with VideoWriter(path, SIZE, crf=12) as vw:
+        for f in frames:
+            vw.write(f)
+    return path
+
+
+def test_grey_decoding_matches_bgr_decoding(board, tmp_path):
+    frames = [_board_frame(board, (5 * k - 40, 3 * k), 4 * k, seed=k) for k in range(12)]
+    video = _write_video(tmp_path / "cam.mp4", frames)
+    assert _open_luma(video, SIZE) is not None  # the luma path is the one exercised
+    luma = list(video_frames(video, "cam", 1, SIZE, luma=True))
+    bgr = list(video_frames(video, "cam", 1, SIZE, luma=False))
+    assert [i for i, _ in luma] == [i for i, _ in bgr] == list(range(12))
+    assert max(np.abs(a.astype(int) - b).max()
+               for (_, a), (_, b) in zip(luma, bgr, strict=True)) <= 1
+    det = _Detector(board, Variant())
+    ca = np.stack([det(g) for _, g in luma])
+    cb = np.stack([det(g) for _, g in bgr])
+    np.testing.assert_array_equal(np.isfinite(ca), np.isfinite(cb))
+    assert np.isfinite(ca).sum() > 12 * 20
+    assert np.nanmax(np.abs(ca - cb)) < 0.01
+    # every step-th frame, also through the first frames read while probing the stream
+    assert [i for i, _ in video_frames(video, "cam", 5, SIZE)] == [0, 5, 10]
+
+
+def test_motion_sampler_drops_duplicates_keeps_new_views(board):
+    views = [(-120, 0), (-120, 0), (-120, 0), (0, 30), (0, 30), (100, -20), (-120, 0)]
+    frames = [_board_frame(board, (dx, 20), ang, seed=k) for k, (dx, ang) in enumerate(views)]
+    sampler = MotionSampler(threshold=1.0)
+    kept = [k for k, f in enumerate(frames) if sampler.keep(f)]
+    # sensor noise alone does not make a new view; each move does, also back to an old place
+    assert kept == [0, 3, 5, 6]
+    assert (sampler.n_seen, sampler.n_kept) == (7, 4)
+    # a small board moving in a corner of a still scene is a new view too
+    still = np.full((480, 640), 110, np.uint8)
+    small = still.copy()
+    small[20:80, 20:80] = 0
+    s = MotionSampler(threshold=1.0)
+    assert [s.keep(still), s.keep(still), s.keep(small)] == [True, False, True]
+    # max_gap keeps one frame in every max_gap even when nothing moves
+    s = MotionSampler(threshold=1.0, max_gap=3)
+    assert [s.keep(still) for _ in range(7)] == [True, False, False, True, False, False, True]
+    with pytest.raises(ValueError):
+        MotionSampler(threshold=-1)
+
+
+def test_motion_sampling_in_detection(board, tmp_path):
+    views = [(-100, 0)] * 4 + [(0, 25)] * 4 + [(90, -30)] * 4
+    frames = [_board_frame(board, (dx, 0), ang, seed=k) for k, (dx, ang) in enumerate(views)]
+    folder = tmp_path / "cam0"
+    folder.mkdir()
+    for k, f in enumerate(frames):
+        cv2.imwrite(str(folder / f"frame{k:03d}.png"), f)
+    src = parse_inputs([f"a={folder}", f"b={folder}"])[0]
+    every = detect_source(src, board, variant=Variant())
+    motion = detect_source(src, board, variant=Variant(), sample="motion")
+    assert list(motion.frame_ids) == [0, 4, 8]
+    np.testing.assert_array_equal(motion.corners, every.corners[[0, 4, 8]])
+    with pytest.raises(ValueError):
+        detect_source(src, board, variant=Variant(), sample="some")
+
+
+def test_per_camera_work_in_the_detection_workers(board, tmp_path):
+    frames = [_board_frame(board, (20 * k - 60, 0), 10 * k, seed=k) for k in range(4)]
+    for cam in ("a", "b"):
+        (tmp_path / cam).mkdir()
+        for k, f in enumerate(frames):
+            cv2.imwrite(str(tmp_path / cam / f"f{k:02d}.png"), f)
+    sources = parse_inputs([str(tmp_path / "a"), str(tmp_path / "b")])
+    dets = detect_sources(sources, board, n_jobs=2, then=lambda d: int(d.n_found.sum()))
+    assert [d.extra for d in dets] == [int(d.n_found.sum()) for d in dets]
+    assert dets[0].extra > 4 * 20
+
+    def fails(d):
+        raise RuntimeError(d.camera)
+
+    # an error is kept for the caller, which raises it in camera order
+    dets = detect_sources(sources, board, n_jobs=2, then=fails)
+    assert [str(d.extra) for d in dets] == ["a", "b"]
