@@ -140,7 +140,9 @@ def _newton2(xs, ys, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, ux, uy, conv):
 if HAVE_NUMBA:
     # no "nnan"/"ninf" fast-math flags: NaN marks missing views and must stay NaN
     _fm = {"contract", "arcp", "nsz"}
-    _jit = numba.njit(cache=True, error_model="numpy", inline="always", fastmath=_fm)
+    # plain calls (LLVM still inlines them): numba's IR inlining made the first compile of
+    # the kernels that call them ~2x longer
+    _jit = numba.njit(cache=True, error_model="numpy", fastmath=_fm)
     _distort = _jit(_distort)
     _undistort = _jit(_undistort)
     _newton2 = numba.njit(cache=True, error_model="numpy", fastmath=_fm)(_newton2)
