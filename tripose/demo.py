@@ -72,7 +72,9 @@ def run_demo(out: str | Path = "demo_out", session: str | Path | None = None,
     out.mkdir(parents=True, exist_ok=True)
     root = _session(out, session, fresh, seed)
     meta = json.loads((root / "session.json").read_text(encoding="utf-8"))
-    summary: dict = {"session": str(root), "seconds": {}}
+    summary: dict = {"session": str(root), "seed": meta.get("seed"), "seconds": {}}
+    if root == out / "session":
+        summary["seconds"]["session"] = round(time.perf_counter() - t0, 2)
 
     truth_rig = load_rig(root / "ground_truth" / "calibration.toml")
     truth3d, _ = load_points3d_csv(root / "ground_truth" / "points3d.csv")
@@ -151,6 +153,8 @@ def format_table(s: dict) -> str:
                           f"{_fmt(m['dlt']['median_error_mm'], '.3f')} mm)"),
         ("render", render),
     ]
+    if "session" in s["seconds"]:
+        rows.insert(0, ("session", f"generated: tripose synth --seed {s.get('seed')}"))
     if "train" in s["seconds"]:
         rows.insert(1, ("train", f"{p['iterations']} iterations, "
                                  f"{_fmt(p['train_minutes'], '.1f')} min"))
