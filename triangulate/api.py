@@ -250,9 +250,11 @@ def triangulate(rig, points2d, scores=None, method: str = "dlt", **options) -> T
         ``rng`` (0): seed or Generator of the sampled pairs.
         ``chunk_points`` (100000): points per chunk (memory bound).
         ``nonfinite`` ("missing"): ``inf`` coordinates are missing, or ``"error"``.
-        ``kernel`` (True): dlt on pinhole rigs runs the fused compiled kernel of
-        :mod:`._kernels` when numba is present, and ransac its compiled undistortion and
-        pair solves (same results as the numpy path to ~1e-12).
+        ``kernel`` (True): on pinhole rigs (no tilt) with numba present, dlt runs the fused
+        compiled kernel of :mod:`._dlt_kernel`, ransac its compiled undistortion, pair
+        solves and view errors (:mod:`._kernels`), and optim its compiled cost, normal
+        equations, conjugate gradients and uncertainty (:mod:`._optim_kernels`); same
+        results as the numpy paths (``kernel=False``) to rounding.
         ``skeleton`` (None): a :class:`~triangulate.skeleton.Skeleton` whose bodyparts are the
         joints; optim uses its limbs (others ignore it).
         optim's own options are listed in :data:`triangulate.optimize.OPTIM_DEFAULTS`.

@@ -11,11 +11,13 @@ Newton with iteratively reweighted robust weights: the analytic Jacobian (projec
 Jacobians from :func:`calibration.projection.project_camera_points`, chained with ``R``) is
 never formed as a matrix: the normal matrix ``H = J^T W J`` is kept in structured sparse form
 (3x3 blocks per point, limb blocks per frame, the banded ``D^T D`` per track) and solved by
-preconditioned conjugate gradients. The preconditioner is symmetric multiplicative Schwarz
-over two exact sub-solves: every track's banded system (temporal coupling, LAPACK banded
-Cholesky) and every frame's dense system (limb coupling). Cost and memory are linear in
-frames; long recordings run in chunks of ``chunk_frames`` with ``overlap`` frames of context
-on each side, so memory stays bounded.
+preconditioned conjugate gradients. The default preconditioner (``"track"``) is every
+track's exact banded system (temporal coupling and point blocks, banded Cholesky);
+``"schwarz"`` adds every frame's dense system (limb coupling) in a symmetric multiplicative
+Schwarz sweep. On pinhole rigs the cost, normal equations, CG and uncertainty run compiled
+(:mod:`._optim_kernels`; numpy reference with ``kernel=False``). Cost and memory are linear
+in frames; long recordings run in chunks of ``chunk_frames`` with ``overlap`` frames of
+context on each side, so memory stays bounded.
 
 Limb lengths are given or estimated robustly (median) from RANSAC triangulation of frames
 spread over the whole recording; the automatic temporal weight is set from the median size of
