@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "kernel_supported", "camera_array", "undistort_pinhole",
-           "solve_weighted_pairs", "summarize_flat", "view_errors_compiled"]
+           "solve_weighted_pairs", "view_errors_compiled"]
 
 try:  # numba comes with aniposelib; everything works without it, slower
     import numba
@@ -279,39 +279,6 @@ def solve_weighted_pairs(u, w, R, t, rcond: float = 1e-10):
     _solve_pairs(np.asarray(u, dtype=np.float64), np.asarray(w, dtype=np.float64), R, t, X, ok,
                  float(rcond))
     return X, ok
-
-
-def _summarize(err, used, w, reproj, n_used, score, err32):
-    n_cams, n = err.shape
-    for i in range(n):
-        k = 0
-        acc = 0.0
-        lo = np.inf
-        for c in range(n_cams):
-            err32[c, i] = err[c, i]
-            if used[c, i]:
-                k += 1
-                acc += err[c, i]
-                lo = min(lo, w[c, i])
-        n_used[i] = k
-        reproj[i] = acc / k if k else np.nan
-        score[i] = lo if k else np.nan
-
-
-if HAVE_NUMBA:
-    _summarize = numba.njit(cache=True, error_model="numpy")(_summarize)
-
-
-def summarize_flat(err: np.ndarray, used: np.ndarray, weights: np.ndarray):
-    """Compiled :func:`.prepare.summarize` of ``(n_cams, n)`` arrays (same results)."""
-    n_cams, n = err.shape
-    reproj = np.empty(n)
-    n_used = np.empty(n, np.int16)
-    score = np.empty(n, np.float32)
-    err32 = np.empty((n_cams, n), np.float32)
-    _summarize(err, used, np.ascontiguousarray(weights, dtype=np.float64), reproj, n_used,
-               score, err32)
-    return err32, reproj, n_used, score
 
 
 def _view_errors(X, u, R, t, f, err):
