@@ -10,8 +10,11 @@ with ``kernel=False``, fisheye or tilted cameras, or without numba; tests compar
 - :func:`limb_normal`: the limb-length terms' cost, blocks and gradient;
 - :func:`structured_matvec`: ``H v`` for the structured normal matrix (point blocks, limb
   couplings, ``lam D^T D`` along frames);
-- :func:`banded_solve`: the track preconditioner's solve from LAPACK's banded Cholesky factor
-  (upper form), without the transposes and copies of the generic solver.
+- :func:`band_cholesky` and :func:`banded_solve`: the track preconditioner's banded Cholesky
+  factor and solve, all joints side by side (LAPACK's ``pbtrf``/``pbtrs`` one track each);
+- :func:`pcg_track`: the preconditioned conjugate gradients end to end;
+- :func:`inverse_block_traces`: the uncertainty's per-frame ``inv(A)`` diagonal blocks;
+- :func:`project_points`: pixel projections (``rig.project``).
 
 Cameras are packed as :func:`._kernels.camera_array`. Points are ``(F, J, 3)`` rig units,
 detections ``(n_cams, F, J, 2)`` pixels with weights ``(n_cams, F, J)`` (0: unused view).
@@ -24,8 +27,8 @@ import numpy as np
 from ._kernels import HAVE_NUMBA
 from ._kernels import _distort as _distort_inline
 
-__all__ = ["reprojection_cost", "reprojection_normal", "limb_normal", "structured_matvec",
-           "banded_solve", "band_cholesky", "inverse_block_traces",
+__all__ = ["project_points", "reprojection_cost", "reprojection_normal", "limb_normal",
+           "structured_matvec", "banded_solve", "band_cholesky", "inverse_block_traces",
            "dtd_apply", "pcg_track"]
 
 
@@ -71,6 +74,16 @@ def _pixel(cam, c, X0, X1, X2):
                                   cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24], cam[c, 25],
                                   cam[c, 26], cam[c, 27], cam[c, 28], cam[c, 29])
     return cam[c, 12] * xd + cam[c, 16] * yd + cam[c, 14], cam[c, 13] * yd + cam[c, 15]
+
+
+def project_points(X, cam, out):
+    """``out (n_cams, F, J, 2)``: pixel projections of ``X (F, J, 3)`` (as ``rig.project``)."""
+    F, J, _ = X.shape
+    for c in range(cam.shape[0]):
+        for f in range(F):
+            for j in range(J):
+                out[c, f, j, 0], out[c, f, j, 1] = _pixel(cam, c, X[f, j, 0], X[f, j, 1],
+                                                          X[f, j, 2])
 
 
 def reprojection_cost(X, p, w, cam, s2):
@@ -419,6 +432,7 @@ if HAVE_NUMBA:
     _distort = _jit(_distort_inline.py_func)
     _project = _jit(_project)
     _pixel = _jit(_pixel)
+    project_points = _jit(project_points)
     reprojection_cost = _jit(reprojection_cost)
     reprojection_normal = _jit(reprojection_normal)
     limb_normal = _jit(limb_normal)

@@ -77,7 +77,7 @@ class _Problem:
 
     def __init__(self, rig, pixels, weights, limbs, lengths, tols, lam, d, scale,
                  kernel=False):
-        self.cams = rig.cameras
+        self.rig, self.cams = rig, rig.cameras
         self.R, self.t, _ = rig_arrays(rig)
         self.valid = (weights > 0) & np.isfinite(pixels[..., 0]) & np.isfinite(pixels[..., 1])
         self.p = np.where(self.valid[..., None], pixels, 0.0)
@@ -99,6 +99,14 @@ class _Problem:
             else:
                 proj = project_camera_points(Xc, cam.matrix, cam.dist, cam.fisheye)
                 out.append((proj - self.p[c], None))
+        return out
+
+    def project(self, X):
+        """Pixel projections ``(n_cams, F, J, 2)`` of finite ``X (F, J, 3)``."""
+        if self.cam is None:
+            return self.rig.project(X)
+        out = np.empty((self.cam.shape[0],) + X.shape[:2] + (2,))
+        kern.project_points(np.ascontiguousarray(X), self.cam, out)
         return out
 
     def cost(self, X):
@@ -408,9 +416,8 @@ def triangulate_optim(rig, p, s, opts: dict):
         Xc, info = solve_chunk(problem, X0f, max_it, preconditioner=opts["preconditioner"])
         iterations.append(info)
         Xc[:, ~present] = np.nan
-        err = np.full((n_cams,) + Xc.shape[:2], np.inf)
         fin = np.isfinite(Xc).all(-1)
-        proj = rig.project(np.where(fin[..., None], Xc, 0.0))
+        proj = problem.project(np.where(fin[..., None], Xc, 0.0))
         err = np.linalg.norm(proj - ch.pixels, axis=-1)
         used = problem.valid & (err < thr) & fin[None]
         enough = used.sum(0) >= min_cams
@@ -422,7 +429,8 @@ def triangulate_optim(rig, p, s, opts: dict):
         sd[~enough] = np.nan
         a, b = start - lo, stop - lo
         Xk = Xc[a:b]
-        e, rep, nc, sc = evaluate(rig, Xk, ch.pixels[:, a:b], ch.weights[:, a:b], used[:, a:b])
+        e, rep, nc, sc = evaluate(rig, Xk, ch.pixels[:, a:b], ch.weights[:, a:b], used[:, a:b],
+                                  proj=proj[:, a:b])
         X[start:stop], reproj[start:stop], ncams[start:stop] = Xk, rep, nc
         score[start:stop], inliers[:, start:stop], cam_err[:, start:stop] = sc, used[:, a:b], e
         sigma[start:stop] = sd[a:b]

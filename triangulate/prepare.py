@@ -104,7 +104,7 @@ def prepare_chunk(rig, points2d: np.ndarray, scores: np.ndarray | None, start: i
 
 
 def evaluate(rig, X: np.ndarray, pixels: np.ndarray, weights: np.ndarray,
-             used: np.ndarray):
+             used: np.ndarray, proj: np.ndarray | None = None):
     """Pixel errors of every view and per-point summaries.
 
     Parameters
@@ -115,6 +115,8 @@ def evaluate(rig, X: np.ndarray, pixels: np.ndarray, weights: np.ndarray,
     weights : (n_cams, n, n_joints)
     used : (n_cams, n, n_joints) bool
         Views that entered each point.
+    proj : (n_cams, n, n_joints, 2) pixels, optional
+        ``rig.project(X)`` where ``X`` is finite, if already computed.
 
     Returns
     -------
@@ -126,7 +128,8 @@ def evaluate(rig, X: np.ndarray, pixels: np.ndarray, weights: np.ndarray,
     """
     finite = np.isfinite(X[..., 0]) & np.isfinite(X[..., 1]) & np.isfinite(X[..., 2])
     used = used & finite[None]
-    proj = rig.project(np.where(finite[..., None], X, 0.0))
+    if proj is None:
+        proj = rig.project(np.where(finite[..., None], X, 0.0))
     err = np.linalg.norm(proj - pixels, axis=-1)
     err[~(finite[None] & (weights > 0))] = np.nan
     return summarize(err, used, weights)

@@ -77,3 +77,9 @@ def test_compiled_pcg_matches_numpy():
     xb, nb = _pcg(b, -g)
     assert na == nb
     np.testing.assert_allclose(xb, xa, rtol=1e-7, atol=1e-10 * np.abs(xa).max())
+
+
+@pytest.mark.parametrize("n_dist", [5, 12])
+def test_projection_matches_rig(n_dist):
+    ref, fast, X = _problems(n_dist)
+    np.testing.assert_allclose(fast.project(X), ref.project(X), rtol=0, atol=1e-9)
