@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.rigs import points_in_view, random_rig, seeds
@@ -12,12 +12,24 @@ from triangulate.api import triangulate
 from .synthetic import errors_3d, make_scene
 
 
+def _min_angle_deg(rig) -> float:
+    """Smallest angle between two cameras' centres seen from the origin, degrees."""
+    centres = rig.centers
+    d = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    cos = np.clip(d @ d.T, -1, 1)[np.triu_indices(len(d), 1)]
+    return float(np.degrees(np.arccos(cos)).min())
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=seeds, n_cams=st.integers(4, 7))
 def test_single_corrupted_view_is_rejected(seed, n_cams):
     # (with 3 cameras one wrong view is not identifiable in general: each pair has 2 inliers)
     rng = np.random.default_rng(seed)
     rig = random_rig(rng, n_cams)
+    # Identifiable only when the good views fix the depth: with cameras bunched together
+    # (a few degrees apart as seen from the scene) a 60 px shift in one view can be
+    # explained by moving the point along the others' rays, and keeping every view wins.
+    assume(_min_angle_deg(rig) > 10.0)
     truth = points_in_view(rng, 6).reshape(6, 1, 3)
     p2d = rig.project(truth) + rng.normal(0, 0.2, (n_cams, 6, 1, 2))
     bad = int(rng.integers(n_cams))
