@@ -60,14 +60,14 @@ def run_aniposelib(videos, names, board):
     from aniposelib.cameras import CameraGroup
 
     group = CameraGroup.from_names(names)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):
         error, rows = group.calibrate_videos([[str(v)] for v in videos], aniposelib_board(board),
                                              verbose=False)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     n_corners = int(sum(sum(len(np.asarray(r["corners"]).reshape(-1, 2)) for r in cam_rows)
                         for cam_rows in rows))
-    return CameraRig.from_aniposelib(group), seconds, float(error), n_corners
+    return CameraRig.from_aniposelib(group), seconds, cpu, float(error), n_corners
 
 
 def summarize(cmp: dict) -> dict:
@@ -79,14 +79,16 @@ def bench(n_cams: int, n_frames: int, repeats: int) -> dict:
     truth = load_rig(root / "ground_truth" / "calibration.toml")
     board = load_board(root / "board.toml")
     videos = [root / "calibration" / f"{n}.mp4" for n in truth.names]
-    ours_t, theirs_t, loads = [], [], []
+    ours_t, theirs_t, ours_c, theirs_c, loads = [], [], [], [], []
     for _ in range(repeats):  # alternate, so both tools see the same load
         loads.append(load_average()[0])
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = calibrate([str(v) for v in videos], board)  # no cache: detection included
         ours_t.append(time.perf_counter() - t)
-        a_rig, a_seconds, a_err, a_corners = run_aniposelib(videos, truth.names, board)
+        ours_c.append(time.process_time() - c)
+        a_rig, a_seconds, a_cpu, a_err, a_corners = run_aniposelib(videos, truth.names, board)
         theirs_t.append(a_seconds)
+        theirs_c.append(a_cpu)
     loads.append(load_average()[0])
     ours = compare_rigs(res.rig, truth)
     theirs = compare_rigs(a_rig, truth)
@@ -94,13 +96,18 @@ def bench(n_cams: int, n_frames: int, repeats: int) -> dict:
     return {
         "cameras": n_cams, "frames": n_frames, "load_average_1min": loads,
         "tripose": {"seconds_median": float(np.median(ours_t)), "seconds_all": ours_t,
+                    "cpu_seconds_median": float(np.median(ours_c)), "cpu_seconds_all": ours_c,
                     "stages_last_run_s": res.report["seconds"],
                     "reprojection_median_px": res.report["reprojection_median_px"],
                     "corners_detected": n_ours, **summarize(ours)},
         "aniposelib": {"seconds_median": float(np.median(theirs_t)), "seconds_all": theirs_t,
+                       "cpu_seconds_median": float(np.median(theirs_c)),
+                       "cpu_seconds_all": theirs_c,
                        "reported_error": a_err, "corners_detected": a_corners,
                        **summarize(theirs)},
         "speedup": float(np.median(theirs_t) / np.median(ours_t)),
+        "speedup_per_run": [a / o for a, o in zip(theirs_t, ours_t, strict=True)],
+        "cpu_ratio": float(np.median(theirs_c) / np.median(ours_c)),
     }
 
 
@@ -114,13 +121,16 @@ def main() -> None:
     path = save_result("calibration_e2e", {"runs": rows})
     keys = ["max_focal_error_pct", "max_principal_point_error_px", "max_rotation_error_deg",
             "max_center_error"]
-    print("cams  tool        seconds   focal%    pp_px  rot_deg centre_mm  corners")
+    print("cams  tool        seconds  CPU s   focal%    pp_px  rot_deg centre_mm  corners")
     for r in rows:
         for tool in ("tripose", "aniposelib"):
             d = r[tool]
-            print(f"{r['cameras']:4d}  {tool:10s} {d['seconds_median']:8.2f} " + " ".join(
+            print(f"{r['cameras']:4d}  {tool:10s} {d['seconds_median']:8.2f} "
+                  f"{d['cpu_seconds_median']:6.1f} " + " ".join(
                 f"{d[k]:8.3f}" for k in keys) + f"  {d['corners_detected']}")
-        print(f"      speedup {r['speedup']:.2f}x (load average {r['load_average_1min']}); "
+        print(f"      speedup {r['speedup']:.2f}x (per run "
+              f"{', '.join(f'{v:.2f}' for v in r['speedup_per_run'])}; CPU time "
+              f"{r['cpu_ratio']:.2f}x; load average {r['load_average_1min']}); "
               f"tripose median reprojection {r['tripose']['reprojection_median_px']:.3f} px")
     print(f"-> {path}")
 
