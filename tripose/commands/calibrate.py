@@ -25,7 +25,8 @@ def calibrate(
                                    "model: none, k1, k1k2, k1k2p1p2, k1k2p1p2k3."),
     cache: Path = typer.Option(None, "--cache", help="Detection cache folder (default: "
                                ".tripose-cache beside the output)."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Worker processes."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Cameras decoded at a time and "
+                             "detection threads (default: the number of cores)."),
     sample: str = typer.Option("all", "--sample", help="Frames to examine: all, or motion "
                                "(skip frames that look like the last examined one: board "
                                "held still, static scene)."),
