@@ -14,9 +14,10 @@ import numpy as np
 
 from calibration import CameraRig, load_board
 from calibration.api import calibrate
-from calibration.report import write_report
 from calibration.validate import compare_rigs, rigid_alignment
 from triangulate.load_2d import from_dlc_file
+
+from .calibration_report import write_calibration_report
 
 __all__ = ["calibration_stage", "pose2d_stage", "triangulation_stage", "render_stage",
            "VIZ3D_API"]
@@ -47,7 +48,7 @@ def calibration_stage(root: Path, out: Path, truth_rig: CameraRig) -> tuple[Came
                     load_board(root / "board.toml"), cache_dir=out / ".tripose-cache")
     rig = cal.rig
     rig.save(out / "calibration.toml")
-    write_report(cal, out / "calibration_report")
+    write_calibration_report(cal, out / "calibration_report")
     cmp = compare_rigs(rig, truth_rig)
     return rig, {
         "source": "tripose calibrate on calibration/*.mp4",

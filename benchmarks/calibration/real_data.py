@@ -18,8 +18,8 @@ import scipy.io
 from benchmarks.common import SHARED_DATA, save_result
 from calibration import Board, load_board, load_rig
 from calibration.api import calibrate
-from calibration.report import write_report
 from calibration.rotation import rotation_angle_deg
+from tripose.calibration_report import write_calibration_report
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "images" / "calibration"
 
@@ -45,9 +45,9 @@ def sleap() -> dict:
                                  "reference_deg": float(angr),
                                  "angle_diff_deg": float(ang - angr)}
     out = Path("/tmp/tripose_sleap_report")
-    write_report(res, out)
+    write_calibration_report(res, out)
     DOCS.mkdir(parents=True, exist_ok=True)
-    for name in ("coverage.png", "rig.png", "residuals.png"):
+    for name in ("coverage.png", "rig.png", "residuals.png", "rig3d.png"):
         shutil.copy(out / name, DOCS / f"sleap_{name}")
     rep = res.report
     return {"seconds": seconds, "reprojection_median_px": rep["reprojection_median_px"],

@@ -57,6 +57,12 @@ def test_cli_writes_calibration_and_report(synth4, tmp_path):
     assert counts.shape == (4, 4) and (counts > 0).all()
     for pic in rep["pictures"].values():
         assert (tmp_path / "report" / pic).stat().st_size > 5000
+    # the 3D rig picture (viz3d, off screen): full size, not a blank frame
+    import cv2
+
+    img = cv2.imread(str(tmp_path / "report" / rep["pictures"]["rig3d"]))
+    assert img.shape == (720, 960, 3)
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 50
     # a rerun with other solver options reuses the cached detections
     cached = list((tmp_path / "cache").glob("detections-*.npz"))
     assert len(cached) == 4

@@ -41,7 +41,6 @@ def calibrate(
     from calibration import load_board
     from calibration.api import calibrate as run
     from calibration.errors import InputError
-    from calibration.report import write_report
 
     if step < 1:
         raise InputError(f"--step must be at least 1, got {step}")
@@ -65,4 +64,6 @@ def calibrate(
         typer.echo(f"  square length check: median |error| {bl['median_abs']:.3f} "
                    f"{bl['units']} over {bl['n_pairs']} corner pairs")
     if report is not None:
-        typer.echo(f"report: {write_report(result, report)}")
+        from ..calibration_report import write_calibration_report
+
+        typer.echo(f"report: {write_calibration_report(result, report)}")
