@@ -224,6 +224,10 @@ def scaling() -> dict:
         rig, p, s, _ = large_recording(n_frames, n_cams, n_joints=4, seed=14)
         for method in methods.split():
             reps = 3 if n_frames * n_cams <= 40_000 else 1
+            # compile for these arrays' dtypes outside the timing (large recordings are
+            # float32, small ones float64: a new numba signature costs seconds once)
+            triangulate(rig, p[:, :50], s[:, :50], method=method, skeleton=sk4,
+                        score_threshold=THRESHOLD)
             r = timeit(lambda m=method, rig=rig, p=p, s=s: triangulate(
                 rig, p, s, method=m, skeleton=sk4, score_threshold=THRESHOLD),
                 repeats=reps, warmup=1 if reps > 1 else 0)
