@@ -296,19 +296,25 @@ def add_frustums(plotter, rig: CameraRig, target: np.ndarray, labels: bool = Tru
     Parameters
     ----------
     target : (3,) the scene centre; frustum depth is ``depth_fraction`` of the median
-        camera-to-target distance.
+        camera-to-target distance, shortened for wide-angle cameras so that no image
+        plane's diagonal exceeds that depth (a 120-degree lens would otherwise draw a
+        pyramid wider than the scene).
 
     Returns
     -------
-    depth : float, rig units
+    depth : float, rig units (the largest camera's)
     """
     pv = import_pyvista()
     dist = np.median(np.linalg.norm(rig.centers - target, axis=1))
     depth = float(depth_fraction * dist) if dist > 0 else 1.0
     pts, cells, rgb = [], [], []
     cc = colors.camera_colors(rig.n_cams) if cam_colors is None else cam_colors
+    depths = []
     for c, cam in enumerate(rig):
-        f = frustum_corners(cam, depth)
+        unit = frustum_corners(cam, 1.0)  # image plane at depth 1: its diagonal
+        diag = float(np.linalg.norm(unit[1] - unit[3]))
+        depths.append(min(depth, depth / diag) if np.isfinite(diag) and diag > 0 else depth)
+        f = frustum_corners(cam, depths[-1])
         base = 5 * c
         for a, b in ((0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)):
             cells += [2, base + a, base + b]
@@ -329,7 +335,7 @@ def add_frustums(plotter, rig: CameraRig, target: np.ndarray, labels: bool = Tru
         plotter.add_point_labels(rig.centers, rig.names, font_size=font_size,
                                  text_color=colors.TEXT, shape=None, show_points=False,
                                  always_visible=True, name="camera_names")
-    return depth
+    return max(depths) if depths else depth
 
 
 def _aspect(plotter) -> float:
