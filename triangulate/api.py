@@ -116,9 +116,7 @@ class Triangulation:
         out = []
         for c, name in enumerate(self.camera_names):
             err = self.camera_errors[c].ravel()
-            inl = self.inliers[c].ravel()
-            step = max(1, err.size // 200_000)
-            e, u = err[::step], inl[::step]
+            e, u = _report_sample(err), _report_sample(self.inliers[c].ravel())
             valid = np.isfinite(e)
             n = int(np.isfinite(err).sum())
             used = u & valid
@@ -170,8 +168,7 @@ class Triangulation:
         if self._report is not None:
             return True
         for c in range(len(self.camera_names)):
-            err = self.camera_errors[c].ravel()
-            e = err[::max(1, err.size // 200_000)]
+            e = _report_sample(self.camera_errors[c].ravel())
             n = int(np.count_nonzero(np.isfinite(e)))
             if n and int(np.count_nonzero(e > threshold)) >= n - n // 2:
                 return True
@@ -183,6 +180,11 @@ class Triangulation:
         return (f"Triangulation({self.method}, {self.n_frames} frames x {self.n_joints} joints, "
                 f"{ok.mean():.0%} triangulated, median error {med:.2f} px, "
                 f"units={self.units!r})")
+
+
+def _report_sample(a: np.ndarray) -> np.ndarray:
+    """Every ``max(1, a.size // 200000)``-th element of ``a`` (1-D): the sample of reports."""
+    return a[::max(1, a.size // 200_000)]
 
 
 def _median(x: np.ndarray) -> float:
