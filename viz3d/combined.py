@@ -171,7 +171,6 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
         if W is None:
             W = grid_w + H
         elif W - grid_w < W // 4:  # narrow: shrink the grid to leave the 3D view room
-            rows, cols, cw, ch = grid_layout(rig.n_cams, cam_size, H)
             cw = (W * 3 // 4) // cols
             cw -= cw % 2
             ch = int(cw * cam_size[1] / cam_size[0])
