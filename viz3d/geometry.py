@@ -16,6 +16,8 @@ __all__ = [
     "Bounds",
     "data_bounds",
     "world_up",
+    "horizontal_axes",
+    "view_direction",
     "floor_plane",
     "orbit_camera",
     "rig_camera_view",
@@ -93,6 +95,26 @@ def world_up(rig: CameraRig | None) -> np.ndarray:
     return up
 
 
+def horizontal_axes(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit vectors spanning the plane perpendicular to ``up`` (``e1``, ``e2 = up x e1``).
+
+    Returns
+    -------
+    e1, e2 : (3,) unit vectors
+    """
+    e1 = np.cross(up, [0.0, 1.0, 0.0] if abs(up[1]) < 0.9 else [1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    return e1, np.cross(up, e1)
+
+
+def view_direction(up: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
+    """Unit vector from the scene towards a viewer at ``azimuth`` around ``up`` and
+    ``elevation`` above the plane perpendicular to it (degrees)."""
+    e1, e2 = horizontal_axes(up)
+    az, el = np.radians(azimuth), np.radians(elevation)
+    return np.cos(el) * (np.cos(az) * e1 + np.sin(az) * e2) + np.sin(el) * up
+
+
 def floor_plane(bounds: Bounds, up: np.ndarray, points: np.ndarray) -> tuple[float, float]:
     """Height of the floor along ``up`` and the half-size of the drawn square.
 
@@ -146,11 +168,7 @@ def orbit_camera(bounds: Bounds, up: np.ndarray, view_angle: float = 30.0,
     -------
     dict with ``position``, ``focal_point``, ``up`` (3,) and ``view_angle`` (degrees)
     """
-    e1 = np.cross(up, [0.0, 1.0, 0.0] if abs(up[1]) < 0.9 else [1.0, 0.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up, e1)
-    az, el = np.radians(azimuth), np.radians(elevation)
-    direction = np.cos(el) * (np.cos(az) * e1 + np.sin(az) * e2) + np.sin(el) * up
+    direction = view_direction(up, azimuth, elevation)
     # fit the data points: centre their extent in the picture, then back off until the
     # points nearest the edges fit (perspective, with a margin; 0.5 % outliers ignored)
     right = np.cross(-direction, up)

@@ -13,7 +13,7 @@ from calibration.rotation import rodrigues_to_matrix
 
 from . import colors
 from ._offscreen import import_pyvista
-from .geometry import data_bounds, orbit_camera, world_up
+from .geometry import data_bounds, orbit_camera, view_direction, world_up
 from .scene import add_floor, add_frustums, apply_camera, new_plotter, screenshot
 from .validate import IMAGE_SUFFIXES, check_rig, check_size, check_suffix
 from .video import write_image
@@ -187,14 +187,9 @@ def _spread_azimuth(centers: np.ndarray, up: np.ndarray, elevation: float = 30.0
     """
     if len(centers) < 2:
         return -55.0
-    e1 = np.cross(up, [0.0, 1.0, 0.0] if abs(up[1]) < 0.9 else [1.0, 0.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up, e1)
-    el = np.radians(elevation)
     best, best_az = -1.0, -55.0
     for az in -55.0 + 15.0 * np.arange(24):
-        a = np.radians(az)
-        d = np.cos(el) * (np.cos(a) * e1 + np.sin(a) * e2) + np.sin(el) * up
+        d = view_direction(up, az, elevation)
         flat = centers - np.outer(centers @ d, d)
         gaps = np.linalg.norm(flat[:, None] - flat[None], axis=2)
         score = gaps[np.triu_indices(len(centers), 1)].min()

@@ -18,6 +18,7 @@ from .geometry import (
     data_bounds,
     floor_plane,
     frustum_corners,
+    horizontal_axes,
     nice_step,
     orbit_camera,
     place_spheres,
@@ -260,9 +261,7 @@ def add_floor(plotter, bounds: Bounds, up: np.ndarray, points: np.ndarray) -> fl
     pv = import_pyvista()
     level, half = floor_plane(bounds, up, points)
     center = bounds.center - (bounds.center @ up - level) * up
-    e1 = np.cross(up, [0.0, 1.0, 0.0] if abs(up[1]) < 0.9 else [1.0, 0.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up, e1)
+    e1, e2 = horizontal_axes(up)
     step = nice_step(2 * half)
     n = int(np.ceil(half / step))
     # snap the grid to world multiples of the step, so lines sit at round coordinates
