@@ -93,15 +93,15 @@ def run_demo(out: str | Path = "demo_out", session: str | Path | None = None,
     if meta.get("seed") == _training_seed(model_dir) and root != SAMPLE_DATA:
         log.warning("the session's seed %s is the model's training session's: the 2D errors "
                     "are not held out", meta.get("seed"))
-    summary["pose2d"] = pose2d_stage(root, out, rig.names, model_dir, record)
+    tracks, summary["pose2d"] = pose2d_stage(root, out, rig.names, model_dir, record)
     summary["pose2d"]["trained_here"] = bool(train)
     summary["seconds"]["pose2d"] = summary["pose2d"]["seconds"]
 
     points3d, summary["triangulation"] = triangulation_stage(
-        root, out, rig, truth_rig, truth3d, skeleton, float(meta.get("fps", 100.0)))
+        root, out, rig, truth_rig, truth3d, skeleton, float(meta.get("fps", 100.0)), tracks)
     summary["seconds"]["triangulation"] = summary["triangulation"]["seconds"]
 
-    render = render_stage(root, out, rig, points3d, skeleton, combined=combined)
+    render = render_stage(root, out, rig, points3d, skeleton, tracks, combined=combined)
     summary["render"] = render
     summary["seconds"]["render"] = render["seconds"]
     summary["pictures"] = {"synth_preview": str(session_preview(root, out / "synth_preview.png"))}

@@ -64,8 +64,12 @@ def calibration_stage(root: Path, out: Path, truth_rig: CameraRig) -> tuple[Came
 
 
 def pose2d_stage(root: Path, out: Path, names: list[str], model_dir: Path,
-                 record: dict) -> dict:
-    """Analyze ``root/videos/<cam>.mp4`` with the model; errors against the true 2D."""
+                 record: dict) -> tuple[tuple[np.ndarray, np.ndarray, list[str]], dict]:
+    """Analyze ``root/videos/<cam>.mp4`` with the model; errors against the true 2D.
+
+    Returns ``((points2d, scores, bodyparts) of the network, summary part)``: the tracks
+    read back from ``out/pose-2d`` once, for the triangulation and render stages.
+    """
     from pose2d.analyze import analyze_videos
     from pose2d.metrics import error_summary
 
@@ -83,7 +87,7 @@ def pose2d_stage(root: Path, out: Path, names: list[str], model_dir: Path,
         per_cam[name] = {"rmse_px": s["rmse_px"], "rmse_pcutoff_px": s["rmse_pcutoff_px"]}
     s = error_summary(pred.reshape(-1, *pred.shape[2:]), conf.reshape(-1, conf.shape[2]),
                       truth.reshape(-1, *truth.shape[2:]), 0.6, bps)
-    return {
+    return (pred, conf, bps), {
         **record,
         "video_rmse_px": s["rmse_px"],
         "video_rmse_pcutoff_px": s["rmse_pcutoff_px"],
@@ -105,10 +109,11 @@ def _errors(points3d, R, t, truth3d) -> dict:
 
 
 def triangulation_stage(root: Path, out: Path, rig: CameraRig, truth_rig: CameraRig,
-                        truth3d: np.ndarray, skeleton, fps: float):
+                        truth3d: np.ndarray, skeleton, fps: float, tracks):
     """optim (and dlt for comparison) on the network's 2D; errors against the true 3D.
 
-    The simulated detections of the session (``root/pose2d``) go through optim too, as a
+    ``tracks`` is ``(points2d, scores, bodyparts)`` of :func:`pose2d_stage`. The simulated
+    detections of the session (``root/pose2d``) go through optim too, as a
     reference. Returns ``(points3d of optim, summary part)``.
     """
     from triangulate import pose3d_from_result, save_pose3d, triangulate
@@ -116,7 +121,7 @@ def triangulation_stage(root: Path, out: Path, rig: CameraRig, truth_rig: Camera
     t0 = time.perf_counter()
     # the calibrated rig's world frame is camera 0's: map it onto the truth's
     R, t_align = rigid_alignment(rig, truth_rig)
-    points2d, scores, bps = _tracks(out / "pose-2d", rig.names)
+    points2d, scores, bps = tracks
     if bps != list(skeleton.bodyparts):
         raise ValueError(f"the 2D bodyparts {bps} differ from the skeleton's")
     methods, best = {}, None
@@ -144,8 +149,12 @@ def triangulation_stage(root: Path, out: Path, rig: CameraRig, truth_rig: Camera
 
 
 def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, skeleton,
-                 combined: bool = True) -> dict:
-    """viz3d's picture, movie, HTML page and (optionally) the videos beside the 3D."""
+                 tracks, combined: bool = True) -> dict:
+    """viz3d's picture, movie, HTML page and (optionally) the videos beside the 3D.
+
+    ``tracks`` is ``(points2d, scores, bodyparts)`` of :func:`pose2d_stage`, drawn as dots
+    on the combined movie.
+    """
     t = time.perf_counter()
     try:
         import viz3d
@@ -170,7 +179,7 @@ def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, sk
     if combined and hasattr(viz3d, "combined_video"):
         videos = [root / "videos" / f"{c}.mp4" for c in rig.names]
         path = folder / "combined.mp4"
-        det, sc, _ = _tracks(out / "pose-2d", rig.names)  # the network's, as dots
+        det, sc, _ = tracks  # the network's, as dots
         part["combined_video"] = str(viz3d.combined_video(
             videos, rig, points3d, skeleton, path, points2d=det, scores=sc) or path)
     part["seconds"] = round(time.perf_counter() - t, 2)
