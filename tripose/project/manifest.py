@@ -51,7 +51,8 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def stamp_inputs(paths: Mapping[str, Path], root: Path, known: dict | None = None) -> dict:
+def stamp_inputs(paths: Mapping[str, Path], root: Path, known: dict | None = None,
+                 seen: dict | None = None) -> dict:
     """Stamps of input files (folders: every file inside), keyed by path relative to ``root``.
 
     Parameters
@@ -59,13 +60,16 @@ def stamp_inputs(paths: Mapping[str, Path], root: Path, known: dict | None = Non
     paths : label -> file or folder
     root : project root (keys are relative to it, so a moved project stays up to date)
     known : stamps of a previous manifest, to skip hashing unchanged files
+    seen : stamps taken earlier in this run (updated): a file that several tasks read, such
+        as the 2D model or a video, is hashed once per run, not once per task
     """
     known = known or {}
+    seen = {} if seen is None else seen
     out = {}
     for p in paths.values():
         for f in _files(Path(p)):
             key = _rel(f, root)
-            out[key] = file_stamp(f, known.get(key))
+            out[key] = seen[key] = file_stamp(f, seen.get(key) or known.get(key))
     return dict(sorted(out.items()))
 
 
@@ -92,8 +96,9 @@ def _same(stamp: list | None, path: Path) -> bool:
 
 
 def is_up_to_date(manifest: Path, inputs: Mapping[str, Path], outputs: Iterable[Path],
-                  config_hash: str, root: Path) -> tuple[bool, dict, str]:
-    """Whether a task needs no re-run.
+                  config_hash: str, root: Path,
+                  seen: dict | None = None) -> tuple[bool, dict, str]:
+    """Whether a task needs no re-run (``seen``: see :func:`stamp_inputs`).
 
     Returns
     -------
@@ -104,7 +109,7 @@ def is_up_to_date(manifest: Path, inputs: Mapping[str, Path], outputs: Iterable[
         Why it is out of date (empty when up to date).
     """
     old = read_manifest(manifest)
-    stamps = stamp_inputs(inputs, root, known=(old or {}).get("inputs"))
+    stamps = stamp_inputs(inputs, root, known=(old or {}).get("inputs"), seen=seen)
     if old is None:
         return False, stamps, "never run"
     if old.get("config") != config_hash:

@@ -214,6 +214,7 @@ def run_project(root: str | Path, steps: Sequence[str] | str | None = None, n_jo
     project: Project = open_project(root)
     summary: dict = {}
     inner_jobs = 1 if (n_jobs != 1 or scheduler) else None
+    seen: dict = {}  # input stamps of this run, shared by the tasks' up-to-date checks
     with _backend(scheduler):
         for step in names:
             entry: dict = {"ran": [], "up_to_date": []}
@@ -228,7 +229,7 @@ def run_project(root: str | Path, steps: Sequence[str] | str | None = None, n_jo
             todo = []
             for t in tasks:
                 ok, t.stamps, reason = is_up_to_date(t.manifest, t.inputs, t.outputs,
-                                                     t.config_hash, project.root)
+                                                     t.config_hash, project.root, seen)
                 if ok and not force:
                     entry["up_to_date"].append(t.name)
                     continue
