@@ -41,11 +41,12 @@ def calibrate(
     from calibration import load_board
     from calibration.api import calibrate as run
     from calibration.errors import InputError
+    from calibration.sampling import SAMPLING
 
     if step < 1:
         raise InputError(f"--step must be at least 1, got {step}")
-    if sample not in ("all", "motion"):
-        raise InputError(f"--sample must be all or motion, got {sample!r}")
+    if sample not in SAMPLING:
+        raise InputError(f"--sample must be {' or '.join(SAMPLING)}, got {sample!r}")
     b = load_board(board)
     cache_dir = cache if cache is not None else output.resolve().parent / ".tripose-cache"
     result = run(inputs, b, fisheye=fisheye, intrinsics=intrinsics, step=step,
