@@ -55,14 +55,6 @@ class MotionSampler:
         """(height, width) float32 area-averaged thumbnail of a (h, w) uint8 frame."""
         return cv2.resize(gray, self.size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
-    def difference(self, gray: np.ndarray) -> tuple[float, float]:
-        """(mean, max) absolute thumbnail difference to the last kept frame, grey levels
-        (``inf`` before the first frame)."""
-        if self._last is None:
-            return float("inf"), float("inf")
-        d = np.abs(self.thumbnail(gray) - self._last)
-        return float(d.mean()), float(d.max())
-
     def keep(self, gray: np.ndarray) -> bool:
         """Whether to examine this frame; a kept frame becomes the reference.
 
