@@ -18,6 +18,7 @@ import types
 import numpy as np
 
 from ._kernels import HAVE_NUMBA, _distort, _newton2, _undistort, camera_array
+from ._kernels import _solve3_fm as _solve3
 
 __all__ = ["dlt_fused", "PARALLEL_MIN_POINTS"]
 
@@ -160,20 +161,11 @@ def _kernel(pix, sc, has_s, thr, check_inf, cam, reweight, in_off, out_off, n,
                         v0 += wc * G[c, j, 6]
                         v1 += wc * G[c, j, 7]
                         v2 += wc * G[c, j, 8]
-                    c00 = m11 * m22 - m12 * m12
-                    c01 = m02 * m12 - m01 * m22
-                    c02 = m01 * m12 - m02 * m11
-                    c11 = m00 * m22 - m02 * m02
-                    c12 = m01 * m02 - m00 * m12
-                    c22 = m00 * m11 - m01 * m01
-                    det = m00 * c00 + m01 * c01 + m02 * c02
-                    tr = (m00 + m11 + m22) / 3.0
-                    if not det > 1e-10 * tr * tr * tr:
+                    solved, Y0, Y1, Y2 = _solve3(m00, m01, m02, m11, m12, m22, v0, v1, v2,
+                                                 1e-10)
+                    if not solved:
                         break
-                    inv = 1.0 / det
-                    X0 = (c00 * v0 + c01 * v1 + c02 * v2) * inv
-                    X1 = (c01 * v0 + c11 * v1 + c12 * v2) * inv
-                    X2 = (c02 * v0 + c12 * v1 + c22 * v2) * inv
+                    X0, X1, X2 = Y0, Y1, Y2
             Xb[0, j], Xb[1, j], Xb[2, j] = X0, X1, X2
         # pixel errors of every valid view with the full model (NaN where X is NaN)
         acc = np.zeros(m)

@@ -10,6 +10,8 @@ compiled path with its numpy reference.
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "kernel_supported", "camera_array", "undistort_pinhole",
@@ -221,6 +223,37 @@ def undistort_pinhole(rig, pixels: np.ndarray) -> np.ndarray:
     return u.reshape(shape)
 
 
+def _solve3(m00, m01, m02, m11, m12, m22, v0, v1, v2, rcond):
+    """``(ok, X0, X1, X2)``: ``M X = v`` for symmetric ``M`` by cofactors.
+
+    ``ok`` is False (and ``X`` NaN) where ``det(M) <= rcond (trace(M) / 3)^3``.
+    """
+    c00 = m11 * m22 - m12 * m12
+    c01 = m02 * m12 - m01 * m22
+    c02 = m01 * m12 - m02 * m11
+    c11 = m00 * m22 - m02 * m02
+    c12 = m01 * m02 - m00 * m12
+    c22 = m00 * m11 - m01 * m01
+    det = m00 * c00 + m01 * c01 + m02 * c02
+    tr = (m00 + m11 + m22) / 3.0
+    if not det > rcond * tr * tr * tr:
+        return False, np.nan, np.nan, np.nan
+    inv = 1.0 / det
+    return (True, (c00 * v0 + c01 * v1 + c02 * v2) * inv, (c01 * v0 + c11 * v1 + c12 * v2) * inv,
+            (c02 * v0 + c12 * v1 + c22 * v2) * inv)
+
+
+if HAVE_NUMBA:
+    # two compilations, so that each caller keeps its floating-point flags (same bits as
+    # before); the fast-math one is a copy under its own name (numba's cache is keyed by it)
+    _fm_py = types.FunctionType(_solve3.__code__, _solve3.__globals__, "_solve3_fm")
+    _fm_py.__qualname__ = "_solve3_fm"
+    _solve3_fm = numba.njit(cache=True, error_model="numpy", fastmath=_fm)(_fm_py)
+    _solve3 = numba.njit(cache=True, error_model="numpy")(_solve3)
+else:  # pragma: no cover
+    _solve3_fm = _solve3
+
+
 def _solve_pairs(u, w, R, t, X, ok, rcond):
     n_views, n = w.shape
     for i in range(n):
@@ -244,22 +277,8 @@ def _solve_pairs(u, w, R, t, X, ok, rcond):
                 v0 += wa0 * b
                 v1 += wa1 * b
                 v2 += wa2 * b
-        c00 = m11 * m22 - m12 * m12
-        c01 = m02 * m12 - m01 * m22
-        c02 = m01 * m12 - m02 * m11
-        c11 = m00 * m22 - m02 * m02
-        c12 = m01 * m02 - m00 * m12
-        c22 = m00 * m11 - m01 * m01
-        det = m00 * c00 + m01 * c01 + m02 * c02
-        tr = (m00 + m11 + m22) / 3.0
-        ok[i] = det > rcond * tr * tr * tr
-        if ok[i]:
-            inv = 1.0 / det
-            X[i, 0] = (c00 * v0 + c01 * v1 + c02 * v2) * inv
-            X[i, 1] = (c01 * v0 + c11 * v1 + c12 * v2) * inv
-            X[i, 2] = (c02 * v0 + c12 * v1 + c22 * v2) * inv
-        else:
-            X[i, 0] = X[i, 1] = X[i, 2] = np.nan
+        ok[i], X[i, 0], X[i, 1], X[i, 2] = _solve3(m00, m01, m02, m11, m12, m22, v0, v1, v2,
+                                                   rcond)
 
 
 if HAVE_NUMBA:
