@@ -19,13 +19,9 @@ from triangulate.load_2d import from_dlc_file
 
 from .calibration_report import write_calibration_report
 
-__all__ = ["calibration_stage", "pose2d_stage", "triangulation_stage", "render_stage",
-           "VIZ3D_API"]
+__all__ = ["calibration_stage", "pose2d_stage", "triangulation_stage", "render_stage"]
 
 log = logging.getLogger(__name__)
-
-#: What the render stage calls (viz3d's contract for issue #6).
-VIZ3D_API = ("render_png", "render_movie", "export_html", "combined_video")
 
 
 def _tracks(folder: Path, names: list[str]):
@@ -158,9 +154,7 @@ def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, sk
     t = time.perf_counter()
     try:
         import viz3d
-
-        fns = {n: getattr(viz3d, n) for n in VIZ3D_API[:3]}
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
         log.warning("viz3d unavailable (%s): no pictures, movie or HTML", exc)
         return {"status": "viz3d unavailable", "reason": str(exc),
                 "seconds": round(time.perf_counter() - t, 2)}
@@ -170,17 +164,16 @@ def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, sk
     counts = np.isfinite(points3d).all(axis=-1).sum(axis=1)
     frame = int(np.argmax(counts[n // 4: 3 * n // 4 + 1])) + n // 4  # a full pose mid-way
     part: dict = {"status": "ok", "frame": frame}
-    part["picture"] = str(fns["render_png"](points3d, skeleton, folder / "pose3d.png",
-                                            frame=frame, rig=rig) or folder / "pose3d.png")
-    part["movie"] = str(fns["render_movie"](points3d, skeleton, folder / "pose3d.mp4", fps=30,
-                                            rig=rig) or folder / "pose3d.mp4")
-    part["html"] = str(fns["export_html"](points3d, skeleton, folder / "pose3d.html",
-                                           frame=frame, rig=rig) or folder / "pose3d.html")
-    if combined and hasattr(viz3d, "combined_video"):
+    part["picture"] = str(viz3d.render_png(points3d, skeleton, folder / "pose3d.png",
+                                           frame=frame, rig=rig))
+    part["movie"] = str(viz3d.render_movie(points3d, skeleton, folder / "pose3d.mp4", fps=30,
+                                           rig=rig))
+    part["html"] = str(viz3d.export_html(points3d, skeleton, folder / "pose3d.html",
+                                         frame=frame, rig=rig))
+    if combined:
         videos = [root / "videos" / f"{c}.mp4" for c in rig.names]
-        path = folder / "combined.mp4"
         det, sc, _ = tracks  # the network's, as dots
         part["combined_video"] = str(viz3d.combined_video(
-            videos, rig, points3d, skeleton, path, points2d=det, scores=sc) or path)
+            videos, rig, points3d, skeleton, folder / "combined.mp4", points2d=det, scores=sc))
     part["seconds"] = round(time.perf_counter() - t, 2)
     return part
