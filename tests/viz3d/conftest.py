@@ -1,22 +1,21 @@
 """Fixtures for viz3d tests: the synthetic sample session, loaded once.
 
 Off-screen rendering: without a display VTK must use its EGL window; viz3d sets
-``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` itself, and we set it here too so that any
-test importing pyvista first gets the same.
+``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` itself before importing pyvista, and we
+make the same choice here (with viz3d's own function) so that any test importing pyvista
+first gets the same.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                             or os.environ.get("WAYLAND_DISPLAY")):
-    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+from viz3d._offscreen import _configure_offscreen
+
+_configure_offscreen()
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
