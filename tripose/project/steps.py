@@ -94,8 +94,7 @@ def plan_calibrate(project: Project, n_jobs: int | None) -> list[Task]:
              "fisheye": cfg["fisheye"], "distortion": cfg["distortion"], "step": cfg["step"],
              "n_jobs": n_jobs},
             inputs, [out], conf, folder / ".tripose" / "calibrate.json",
-            folder.parent / "logs" / "tripose.log" if owner != "project"
-            else project.root / "logs" / "tripose.log"))
+            folder.parent / "logs" / "tripose.log"))  # the session's log, or the project's
     return tasks
 
 
