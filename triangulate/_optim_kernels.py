@@ -32,15 +32,20 @@ __all__ = ["project_points", "reprojection_cost", "reprojection_normal", "limb_n
            "dtd_apply", "pcg_track"]
 
 
-def _project(cam, c, X0, X1, X2):
-    """Pixel projection of world point ``X`` by camera ``c`` and its Jacobian (2x3)."""
+def _normalized(cam, c, X0, X1, X2):
+    """Normalized coordinates ``(x, y)`` of world point ``X`` in camera ``c``, and 1 / depth."""
     q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
     q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
     q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
     if q2 == 0:
         q2 = 2.220446049250313e-16
     iz = 1.0 / q2
-    x, y = q0 * iz, q1 * iz
+    return q0 * iz, q1 * iz, iz
+
+
+def _project(cam, c, X0, X1, X2):
+    """Pixel projection of world point ``X`` by camera ``c`` and its Jacobian (2x3)."""
+    x, y, iz = _normalized(cam, c, X0, X1, X2)
     xd, yd, j00, j01, j10, j11 = _distort(x, y, cam[c, 18], cam[c, 19], cam[c, 20],
                                           cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24],
                                           cam[c, 25], cam[c, 26], cam[c, 27], cam[c, 28],
@@ -64,13 +69,8 @@ def _project(cam, c, X0, X1, X2):
 
 def _pixel(cam, c, X0, X1, X2):
     """Pixel projection only (the cost needs no Jacobian)."""
-    q0 = cam[c, 0] * X0 + cam[c, 1] * X1 + cam[c, 2] * X2 + cam[c, 9]
-    q1 = cam[c, 3] * X0 + cam[c, 4] * X1 + cam[c, 5] * X2 + cam[c, 10]
-    q2 = cam[c, 6] * X0 + cam[c, 7] * X1 + cam[c, 8] * X2 + cam[c, 11]
-    if q2 == 0:
-        q2 = 2.220446049250313e-16
-    iz = 1.0 / q2
-    xd, yd, _, _, _, _ = _distort(q0 * iz, q1 * iz, cam[c, 18], cam[c, 19], cam[c, 20],
+    x, y, _ = _normalized(cam, c, X0, X1, X2)
+    xd, yd, _, _, _, _ = _distort(x, y, cam[c, 18], cam[c, 19], cam[c, 20],
                                   cam[c, 21], cam[c, 22], cam[c, 23], cam[c, 24], cam[c, 25],
                                   cam[c, 26], cam[c, 27], cam[c, 28], cam[c, 29])
     return cam[c, 12] * xd + cam[c, 16] * yd + cam[c, 14], cam[c, 13] * yd + cam[c, 15]
@@ -430,6 +430,7 @@ if HAVE_NUMBA:
     # this module takes ~3x less time, the speed is the same
     _jit = numba.njit(cache=True, error_model="numpy", fastmath=_fm)
     _distort = _jit(_distort_inline.py_func)
+    _normalized = _jit(_normalized)
     _project = _jit(_project)
     _pixel = _jit(_pixel)
     project_points = _jit(project_points)
