@@ -114,16 +114,15 @@ class _Problem:
             total = kern.reprojection_cost(X, self.p, self.w, self.cam, self.s2)
             total += kern.limb_normal(X, self.limbs, self.lengths, self.tols, _E4, _E3, _E4,
                                     False)
-            if self.lam > 0 and X.shape[0] > self.d:
-                total += self.lam * np.sum(np.diff(X, n=self.d, axis=0) ** 2)
-            return float(total)
-        total = 0.0
-        for c, (r, _) in enumerate(self._reprojection(X, False)):
-            e2 = np.sum(r * r, -1)
-            total += np.sum(self.w[c] * self.s2 * np.log1p(e2 / self.s2))
-        for (a, b), L, tol in zip(self.limbs.tolist(), self.lengths, self.tols, strict=True):
-            res = (np.linalg.norm(X[:, a] - X[:, b], axis=-1) - L) / (tol * L)
-            total += np.sum(res * res)
+        else:
+            total = 0.0
+            for c, (r, _) in enumerate(self._reprojection(X, False)):
+                e2 = np.sum(r * r, -1)
+                total += np.sum(self.w[c] * self.s2 * np.log1p(e2 / self.s2))
+            for (a, b), L, tol in zip(self.limbs.tolist(), self.lengths, self.tols,
+                                      strict=True):
+                res = (np.linalg.norm(X[:, a] - X[:, b], axis=-1) - L) / (tol * L)
+                total += np.sum(res * res)
         if self.lam > 0 and X.shape[0] > self.d:
             total += self.lam * np.sum(np.diff(X, n=self.d, axis=0) ** 2)
         return float(total)
