@@ -177,9 +177,4 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
 
 def _skeleton_for(skel, bodyparts):
     """The skeleton re-indexed on the data's bodyparts (limbs by name), or None."""
-    if skel is None:
-        return None
-    from .skeleton import Skeleton
-
-    return Skeleton(bodyparts=list(bodyparts), limbs=skel.limbs, weak_limbs=skel.weak_limbs,
-                    angles=skel.angles)
+    return None if skel is None else skel.on_bodyparts(bodyparts)

@@ -85,6 +85,15 @@ class Skeleton:
         pairs = self.weak_limbs if weak else self.limbs
         return [(self.index(a), self.index(b)) for a, b in pairs]
 
+    def on_bodyparts(self, bodyparts: list[str]) -> Skeleton:
+        """The same limbs, weak limbs and angles (by name) over another bodypart order.
+
+        Used when the data's bodyparts (a 2D file's order, or a superset) differ from the
+        skeleton file's; raises ``ValueError`` when a limb names a bodypart not in the data.
+        """
+        return Skeleton(bodyparts=list(bodyparts), limbs=self.limbs, weak_limbs=self.weak_limbs,
+                        angles=self.angles)
+
 
 def skeleton_from_dict(d: dict, where: str = "skeleton") -> Skeleton:
     """A skeleton from parsed TOML (``bodyparts``, ``limbs``, ``weak_limbs``, ``angles``)."""

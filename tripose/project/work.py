@@ -75,13 +75,6 @@ def analyze_camera(model: str, video: str, out: str, batch_size: int, filter: st
     return {"n_frames": res.get("n_frames")}
 
 
-def _reindexed(skel, bodyparts):
-    from triangulate.skeleton import Skeleton
-
-    return Skeleton(bodyparts=list(bodyparts), limbs=skel.limbs, weak_limbs=skel.weak_limbs,
-                    angles=skel.angles)
-
-
 def triangulate_session(session: str, calibration: str, inputs: dict[str, str], out: str,
                         skeleton: str | dict, method: str, options: dict,
                         truncate: bool) -> dict:
@@ -102,7 +95,7 @@ def triangulate_session(session: str, calibration: str, inputs: dict[str, str], 
     check_skeleton_bodyparts(skel, bodyparts, where=f"skeleton of session {session}")
     opts = dict(options)
     if method == "optim":
-        opts["skeleton"] = _reindexed(skel, bodyparts)
+        opts["skeleton"] = skel.on_bodyparts(bodyparts)
     result = triangulate(rig, points2d, scores, method=method, **opts)
     for msg in result.warnings:
         log.warning("session %s: %s", session, msg)
@@ -166,7 +159,7 @@ def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
 
     rig = load_rig(calibration)
     pose = load_pose3d(src)
-    skel, X = _reindexed(load_skeleton_spec(skeleton), pose.bodyparts), pose.points3d
+    skel, X = load_skeleton_spec(skeleton).on_bodyparts(pose.bodyparts), pose.points3d
     Path(movie).parent.mkdir(parents=True, exist_ok=True)
     # viz3d writes each file atomically itself
     viz3d.render_movie(X, skel, movie, fps=fps, rig=rig)
