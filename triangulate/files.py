@@ -49,7 +49,7 @@ def parse_inputs(items: Sequence[str]) -> dict[str, Path]:
 
 
 def load_inputs(inputs: Mapping[str, Path], camera_names: Sequence[str],
-                truncate: bool = False):
+                truncate: bool = False, truncate_hint: str = "pass --truncate"):
     """Read every camera's 2D file and stack them in the rig's order.
 
     Parameters
@@ -58,6 +58,8 @@ def load_inputs(inputs: Mapping[str, Path], camera_names: Sequence[str],
     camera_names : rig cameras in order
     truncate : bool
         Cut every camera to the shortest frame count (with a warning) instead of refusing.
+    truncate_hint : str
+        How the caller's user asks for ``truncate`` (the refusal's message says it).
 
     Returns
     -------
@@ -84,7 +86,7 @@ def load_inputs(inputs: Mapping[str, Path], camera_names: Sequence[str],
         detail = ", ".join(f"{n}: {c}" for n, c in counts.items())
         if not truncate:
             raise InputError(f"frame counts differ between cameras ({detail}); synchronize the "
-                             f"videos or pass --truncate to cut all to the shortest ({n_frames})")
+                             f"videos or {truncate_hint} to cut all to the shortest ({n_frames})")
         log.warning("TRUNCATING every camera to %d frames: frame counts differ (%s)",
                     n_frames, detail)
     n_cams, n_joints = len(camera_names), len(bodyparts)

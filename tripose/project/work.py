@@ -86,11 +86,11 @@ def triangulate_session(session: str, calibration: str, inputs: dict[str, str], 
 
     rig = load_rig(calibration)
     try:
-        points2d, scores, bodyparts = load_inputs({c: Path(p) for c, p in inputs.items()},
-                                                  rig.names, truncate=truncate)
+        points2d, scores, bodyparts = load_inputs(
+            {c: Path(p) for c, p in inputs.items()}, rig.names, truncate=truncate,
+            truncate_hint="set triangulation.truncate = true")
     except InputError as exc:
-        msg = str(exc).replace("pass --truncate", "set triangulation.truncate = true")
-        raise InputError(f"session {session}: {msg}") from None
+        raise InputError(f"session {session}: {exc}") from None
     skel = load_skeleton_spec(skeleton)
     check_skeleton_bodyparts(skel, bodyparts, where=f"skeleton of session {session}")
     opts = dict(options)
