@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -33,11 +33,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Variant:
-    """How the board appears: OpenCV's legacy layout, inverted print, mirrored view."""
+    """How the board appears: OpenCV's legacy layout, inverted print, mirrored view, and
+    whether its contrast is too low for the fast pass's threshold (``low_contrast``: use
+    OpenCV's default adaptive-threshold constant of 7 grey levels instead of 10)."""
 
     legacy: bool = False
     inverted: bool = False
     mirrored: bool = False
+    low_contrast: bool = False
 
 
 VARIANTS = tuple(Variant(lg, inv, mir) for mir in (False, True) for inv in (False, True)
@@ -97,6 +100,10 @@ def _trimmed_board(board: Board, legacy: bool):
     return b
 
 
+_FAST_CONSTANT = 10.0  # grey levels below the local mean (7x7 window) that count as dark
+_LOW_CONTRAST_CONSTANT = 7.0  # OpenCV's default
+
+
 class _Detector:
     """Board detector for one variant (kept per process; OpenCV objects are not picklable)."""
 
@@ -108,22 +115,31 @@ class _Detector:
             cparams = cv2.aruco.CharucoParameters()
             cparams.tryRefineMarkers = True
             # fast path: one adaptive-threshold pass; the full multi-scale search (OpenCV's
-            # default windows 3..23) only when the fast pass finds some but few markers
+            # default windows 3..23) only when the fast pass finds some but few markers.
+            # The fast pass thresholds 10 grey levels below the local mean (OpenCV: 7): image
+            # noise in flat areas then gives far fewer specks, whose contours took most of
+            # the time; a camera whose board is too faint for it is found while probing
+            # and keeps OpenCV's 7 (``Variant.low_contrast``)
             fast = cv2.aruco.DetectorParameters()
             fast.adaptiveThreshWinSizeMin = fast.adaptiveThreshWinSizeMax = 7
+            fast.adaptiveThreshConstant = (_LOW_CONTRAST_CONSTANT if variant.low_contrast
+                                           else _FAST_CONSTANT)
             self.fast = cv2.aruco.CharucoDetector(cv_board, cparams, fast)
             self.cv = cv2.aruco.CharucoDetector(cv_board, cparams, cv2.aruco.DetectorParameters())
             self.n_markers = len(cv_board.getIds())
 
-    def __call__(self, gray: np.ndarray) -> np.ndarray:
+    def __call__(self, gray: np.ndarray, full: bool = False) -> np.ndarray:
+        """(n_corners, 2) pixels, NaN where not found; ``full``: ChArUco boards with the
+        full multi-scale search straight away (no fast pass)."""
         out = np.full((self.board.n_corners, 2), np.nan)
         img = 255 - gray if self.variant.inverted else gray
         if self.variant.mirrored:
             img = cv2.flip(img, 1)
         if self.board.type == "charuco":
-            corners, ids, _, marker_ids = self.fast.detectBoard(img)
+            corners, ids, _, marker_ids = (None, None, None, None) if full else \
+                self.fast.detectBoard(img)
             n_found = 0 if marker_ids is None else len(marker_ids)
-            if 0 < n_found < 0.5 * self.n_markers:  # a board is there, but hard to read
+            if full or 0 < n_found < 0.5 * self.n_markers:  # a board is there, hard to read
                 corners, ids, _, marker_ids = self.cv.detectBoard(img)
             if corners is None or ids is None or len(ids) == 0:
                 return out
@@ -153,15 +169,21 @@ def detect_image(gray: np.ndarray, board: Board, variant: Variant | None = None)
     ----------
     gray : (h, w) uint8
     board : Board
-    variant : Variant, optional (default: the board's legacy/inverted flags, not mirrored)
+    variant : Variant, optional
+        Default: the board's legacy/inverted flags, not mirrored; a ChArUco board not found
+        that way is looked for again with the low-contrast threshold.
 
     Returns
     -------
     corners : (n_corners, 2) pixels, NaN where not found
     """
-    if variant is None:
-        variant = Variant(bool(board.legacy), bool(board.inverted), False)
-    return _Detector(board, variant)(gray)
+    if variant is not None:
+        return _Detector(board, variant)(gray)
+    variant = Variant(bool(board.legacy), bool(board.inverted), False)
+    out = _Detector(board, variant)(gray)
+    if board.type == "charuco" and not np.isfinite(out[:, 0]).any():
+        out = _Detector(board, replace(variant, low_contrast=True))(gray)
+    return out
 
 
 def _candidate_variants(board: Board) -> list[Variant]:
@@ -172,21 +194,34 @@ def _candidate_variants(board: Board) -> list[Variant]:
     return [v for v in VARIANTS if v.legacy in legacy and v.inverted in inverted]
 
 
-def _choose_variant(frames: list[np.ndarray], board: Board, camera: str) -> Variant | None:
-    """The variant that finds the most corners on a few frames, or None when none works."""
+def _n_corners(det: _Detector, frames: list[np.ndarray]) -> int:
+    return int(sum(np.isfinite(det(f)[:, 0]).sum() for f in frames))
+
+
+def _choose_variant(frames: list[np.ndarray], board: Board,
+                    camera: str) -> tuple[Variant | None, int]:
+    """The variant that finds the most corners on a few frames (None when none works) and
+    how many corners it found there.
+
+    ChArUco variants are compared with the low-contrast threshold (OpenCV's default, which
+    also reads boards seen small or at a grazing angle); a camera keeps that threshold only
+    where the fast pass's finds far fewer corners (a faint print or a dim camera).
+    """
     cands = _candidate_variants(board)
-    if len(cands) == 1:
-        return cands[0]
+    if board.type == "charuco":
+        cands = [replace(v, low_contrast=True) for v in cands]
     best, best_n = None, 0
     for v in cands:
-        det = _Detector(board, v)
-        n = int(sum(np.isfinite(det(f)[:, 0]).sum() for f in frames))
+        n = _n_corners(_Detector(board, v), frames)
         if n > best_n * 1.05:  # prefer the plain variants unless another does clearly better
             best, best_n = v, n
-    if best is not None:
+    if best is not None and board.type == "charuco":
+        fast = replace(best, low_contrast=False)
+        if _n_corners(_Detector(board, fast), frames) >= 0.7 * best_n:
+            best = fast
         log.debug("camera %s: board variant %s (%d corners on %d probe frames)", camera, best,
                   best_n, len(frames))
-    return best
+    return best, best_n
 
 
 def _has_markers(gray: np.ndarray, board: Board) -> bool:
@@ -201,6 +236,8 @@ def _has_markers(gray: np.ndarray, board: Board) -> bool:
 
 
 _IN_FLIGHT = 16  # frames per camera decoded but not yet detected
+_MAX_PENDING = 60  # frames held while choosing the variant (then: the best guess so far)
+_PROBE_CORNERS = 20  # corners the best variant must find on the probe frames to be chosen
 
 
 class _DetectPool:
@@ -241,7 +278,8 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
     variant : Variant, optional
         Skip auto-detection of legacy / inverted / mirrored.
     probe_frames : int
-        Frames with markers used to choose the variant.
+        Frames with markers used to choose the variant (doubled while the best variant
+        finds fewer than 20 corners on them, up to 60 frames held).
     sample : {"all", "motion"}
         ``"motion"``: of those frames, examine only the ones that differ from the last
         examined frame (see :class:`~calibration.sampling.MotionSampler`).
@@ -258,8 +296,11 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
     Detections
     """
     ids, rows, probes, pending = [], [], [], []
+    if variant is None and len(_candidate_variants(board)) == 1:
+        variant = _candidate_variants(board)[0]  # nothing to choose (checkerboards)
     det = _Detector(board, variant) if variant is not None else None
     done = 0  # rows[:done] are arrays, later ones may be pending detections of ``pool``
+    need = probe_frames  # probe frames before the next try at choosing the variant
 
     def add(fid: int, gray: np.ndarray) -> None:
         nonlocal done
@@ -282,9 +323,13 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
             pending.append((fid, gray))
             if _has_markers(gray, board):
                 probes.append(gray)
-            if len(probes) >= probe_frames or len(pending) >= 60:
-                variant = _choose_variant(probes, board, source.name) if probes else None
-                if variant is None and len(pending) >= 60:
+            last = len(pending) >= _MAX_PENDING
+            if len(probes) >= need or last:
+                variant, n = _choose_variant(probes, board, source.name) if probes else \
+                    (None, 0)
+                if n < _PROBE_CORNERS and not last:  # too little seen to tell: probe more
+                    variant, need = None, 2 * need
+                if variant is None and last:
                     variant = _candidate_variants(board)[0]
                 if variant is not None:
                     det = _Detector(board, variant)
@@ -294,7 +339,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
             continue
         add(fid, gray)
     if det is None:  # short input: decide on what was seen
-        variant = (_choose_variant(probes, board, source.name) if probes else None) or \
+        variant = (_choose_variant(probes, board, source.name)[0] if probes else None) or \
             _candidate_variants(board)[0]
         det = _Detector(board, variant)
         for pf, pg in pending:
@@ -306,7 +351,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
 
 def _cache_key(source: CameraSource, board: Board, step: int, sample: tuple) -> str:
     extra = [] if sample[0] == "all" else [list(sample)]
-    blob = json.dumps([source.fingerprint(), asdict(board), step, 1, *extra], sort_keys=True)
+    blob = json.dumps([source.fingerprint(), asdict(board), step, 2, *extra], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -329,7 +374,8 @@ def _detect_cached(source: CameraSource, board: Board, step: int,
             v = d.variant
             np.savez_compressed(fh, image_size=np.array(d.image_size), frame_ids=d.frame_ids,
                                 corners=d.corners,
-                                variant=np.array([v.legacy, v.inverted, v.mirrored]))
+                                variant=np.array([v.legacy, v.inverted, v.mirrored,
+                                                  v.low_contrast]))
     return d
 
 

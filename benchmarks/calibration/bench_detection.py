@@ -73,7 +73,7 @@ def main() -> None:
     passes = max(1, -(-args.min_frames // len(frames)))
     frames = frames * passes
     theirs = aniposelib_board(board)
-    variant = _choose_variant(frames[:10], board, "bench") or Variant()
+    variant = _choose_variant(frames[:10], board, "bench")[0] or Variant()
     ours = _Detector(board, variant)
 
     def run_ours():

@@ -37,6 +37,7 @@ def test_board_sized_dictionary_finds_the_same_corners(board):
     full_board = board.cv2_board(legacy=False)
     params = cv2.aruco.DetectorParameters()
     params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = 7
+    params.adaptiveThreshConstant = 10  # our fast pass
     cparams = cv2.aruco.CharucoParameters()
     cparams.tryRefineMarkers = True
     reference = cv2.aruco.CharucoDetector(full_board, cparams, params)
@@ -135,3 +136,39 @@ def test_per_camera_work_in_the_detection_workers(board, tmp_path):
     # an error is kept for the caller, which raises it in camera order
     dets = detect_sources(sources, board, n_jobs=2, then=fails)
     assert [str(d.extra) for d in dets] == ["a", "b"]
+
+
+def _faint(img: np.ndarray, contrast: float, seed: int) -> np.ndarray:
+    """The frame with its contrast around grey 110 scaled by ``contrast``, plus 1 level of
+    noise (a faint print or a dim camera)."""
+    rng = np.random.default_rng(seed)
+    out = 110 + (img.astype(float) - 110) * contrast + rng.normal(0, 1.0, img.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_low_contrast_boards_found_by_probing(board, tmp_path):
+    """The fast pass's threshold (10 grey levels) misses a board printed at ~1/10 contrast;
+    probing finds that OpenCV's 7 does better and keeps it for that camera only."""
+    views = [(20 * k - 60, 10 * k - 20) for k in range(6)]
+    clean = [_board_frame(board, v, 8 * k, noise=0.0, seed=k) for k, v in enumerate(views)]
+    for cam, contrast in (("dim", 0.1), ("bright", 1.0)):
+        (tmp_path / cam).mkdir()
+        for k, f in enumerate(clean):
+            cv2.imwrite(str(tmp_path / cam / f"f{k:02d}.png"), _faint(f, contrast, k))
+    dim, bright = parse_inputs([str(tmp_path / "dim"), str(tmp_path / "bright")])
+    fast_only = detect_source(dim, board, variant=Variant())
+    assert (fast_only.n_found == 0).sum() >= 4  # the case this guards against
+    got = detect_source(dim, board)
+    assert got.variant.low_contrast and not detect_source(bright, board).variant.low_contrast
+    assert (got.n_found >= 12).all()
+    # the faint board's corners are where the same view's clean rendering puts them
+    truth = np.stack([_Detector(board, Variant())(f) for f in clean])
+    seen = np.isfinite(got.corners[..., 0])
+    assert np.isfinite(truth[..., 0])[seen].all()
+    assert np.abs(got.corners - truth)[seen].max() < 0.5
+    # one image without probing: looked for again with the low-contrast threshold
+    from calibration.detect import detect_image
+
+    k = int(np.argmin(fast_only.n_found))
+    one = detect_image(_faint(clean[k], 0.1, k), board)
+    np.testing.assert_array_equal(one, got.corners[k])
