@@ -9,6 +9,7 @@ validation against the board's square length.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -227,6 +228,15 @@ def calibrate_detections(
                              v_idx, inl, views, ba.board_rvecs, ba.board_tvecs)
 
 
+def _warm_bundle_kernel() -> None:
+    try:
+        from ._bundle_kernel import warm
+
+        warm()
+    except Exception:  # noqa: BLE001 - only a head start; the solve reports real problems
+        log.debug("could not pre-load the bundle adjustment kernel", exc_info=True)
+
+
 def calibrate(
     inputs: Sequence[str | Path],
     board: Board,
@@ -275,6 +285,8 @@ def calibrate(
         co-visibility counts.
     """
     sources = parse_inputs(inputs)
+    # the bundle adjustment's compiled kernel loads while the videos are decoded
+    threading.Thread(target=_warm_bundle_kernel, name="tripose-warm", daemon=True).start()
     fixed = None
     if intrinsics is not None:
         fixed = intrinsics if isinstance(intrinsics, CameraRig) else load_rig(intrinsics)

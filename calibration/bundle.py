@@ -14,7 +14,9 @@ modern synthesis", section 6.1), leaving a dense system of the cameras' paramete
 (camera, view) groups, so memory grows with ``n_views * n_cams``, not with the Jacobian.
 The robust loss enters as iteratively reweighted least squares on each corner's 2D error:
 ``cost = 0.5 s^2 sum_i rho(|r_i|^2 / s^2)`` with scipy's ``rho`` for ``loss`` and
-``s = loss_scale_px``.
+``s = loss_scale_px``. The solver itself is :mod:`calibration.bundle_solver`; on pinhole
+cameras its normal equations are compiled (numba, :mod:`calibration._bundle_kernel`: ~3x
+faster than the numpy reference, which serves fisheye and tilted-sensor cameras).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -33,8 +34,8 @@ from .bundle_jacobian import (
     BundleModel,
     distortion_slots,
     posable_observations,
-    wrap_rotations,
 )
+from .bundle_solver import _LAMBDA0, _Solver
 from .errors import CalibrationError
 from .rig import CameraRig
 
@@ -44,12 +45,10 @@ log = logging.getLogger(__name__)
 
 #: Robust losses (scipy.optimize.least_squares' definitions).
 LOSSES = ("linear", "huber", "soft_l1")
-_CHUNK = 4096  # observations per Jacobian chunk (cache-sized)
 _SIGMA_K = 4.0  # outlier rejection: at least this many robust sigmas
 _MAX_ROUNDS = 5  # outlier rejection rounds
 _ROUND_IT = 30  # iterations of a round whose outliers are not yet settled
-_FTOL, _FTOL_ROUND, _XTOL = 1e-8, 1e-5, 1e-10  # relative cost change; step
-_LAMBDA0, _LAMBDA_DOWN = 1e-2, 0.1  # initial damping; floor of its decrease factor
+_FTOL, _FTOL_ROUND = 1e-8, 1e-5  # relative cost change
 
 
 @dataclass
@@ -85,199 +84,6 @@ class BundleResult:
     cost: float
     converged: bool
     message: str
-
-
-def _loss(loss: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``rho(z)`` and ``rho'(z)`` for squared scaled errors ``z >= 0``."""
-    if loss == "linear":
-        return z, np.ones_like(z)
-    if loss == "soft_l1":
-        s = np.sqrt(1.0 + z)
-        return 2.0 * (s - 1.0), 1.0 / s
-    big = z > 1.0
-    sq = np.sqrt(np.where(big, z, 1.0))
-    return np.where(big, 2.0 * sq - 1.0, z), np.where(big, 1.0 / sq, 1.0)
-
-
-@dataclass(eq=False)
-class _Solver:
-    """Chunked normal equations and the Schur-complement LM loop for one :class:`BundleModel`."""
-
-    model: BundleModel
-    loss: str
-    scale: float
-    free_cam: np.ndarray  # (n_cams, n_cam_params) bool
-    fixed_views: np.ndarray  # (n_views,) bool, held at their input value
-    level: int  # logging level of the iteration log
-
-    def __post_init__(self) -> None:
-        m = self.model
-        key = m.cam_idx * m.n_views + m.view_idx  # observations arrive sorted by (cam, view)
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        self.pair_of_obs = np.cumsum(np.r_[False, key[1:] != key[:-1]])
-        self.rank = np.arange(len(key)) - starts[self.pair_of_obs]  # position within its pair
-        self.pair_view, self.pair_cam = m.view_idx[starts], m.cam_idx[starts]
-        self.max_group = int(self.rank.max()) + 1
-        # camera pairs sharing views: (c1, c2, pairs of c1, pairs of c2) over their common views
-        self.links = []
-        cam_pairs = [np.flatnonzero(self.pair_cam == c) for c in range(len(m.cameras))]
-        for c1, a in enumerate(cam_pairs):
-            for c2 in range(c1, len(m.cameras)):
-                b = cam_pairs[c2]
-                _, ia, ib = np.intersect1d(self.pair_view[a], self.pair_view[b],
-                                           assume_unique=True, return_indices=True)
-                if len(ia):
-                    self.links.append((c1, c2, a[ia], b[ib]))
-        ends = np.r_[starts[1:], len(key)]
-        self.chunks = []  # (camera, first obs, end obs, first pair, end pair)
-        for c in range(len(m.cameras)):
-            p = np.flatnonzero(m.cam_idx[starts] == c)
-            while len(p):
-                n = max(1, int(np.searchsorted(ends[p] - starts[p[0]], _CHUNK, side="right")))
-                q = p[:n]
-                self.chunks.append((c, starts[q[0]], ends[q[-1]], q[0], q[-1] + 1))
-                p = p[n:]
-
-    def cost(self, cp: np.ndarray, vp: np.ndarray, inlier: np.ndarray) -> float:
-        """Robust cost of the inlier observations, px^2."""
-        world = self.model.board_in_world(vp)
-        total = 0.0
-        for c, s, e, _, _ in self.chunks:
-            r = self.model.camera_residuals(c, cp[c], world, slice(s, e))
-            rho = _loss(self.loss, np.einsum("ij,ij->i", r, r) / self.scale**2)[0]
-            total += float(rho @ inlier[s:e])
-        return 0.5 * self.scale**2 * total
-
-    def normal_equations(self, cp: np.ndarray, vp: np.ndarray, inlier: np.ndarray):
-        """Cost, camera blocks ``U (n_cams, p, p)``, view blocks ``V (n_views, 6, 6)``, coupling
-        blocks ``W (n_pairs, p, 6)`` of each (camera, view) pair and right-hand sides
-        ``-J^T w r`` (``gc (n_cams, p)``, ``gv (n_views, 6)``)."""
-        m, p = self.model, self.model.n_cam_params
-        n_cams, q = len(m.cameras), p + POSE_SIZE
-        U = np.zeros((n_cams, p, p))
-        V = np.zeros((m.n_views, POSE_SIZE, POSE_SIZE))
-        W = np.empty((len(self.pair_view), p, POSE_SIZE))
-        gc, gv = np.zeros((n_cams, p)), np.zeros((m.n_views, POSE_SIZE))
-        terms = m.view_terms(vp)
-        cost = 0.0
-        for c, s, e, p0, p1 in self.chunks:
-            sl = slice(s, e)
-            r, Jc, Jv = m.camera_blocks(c, cp[c], vp, terms, sl)
-            r2 = np.einsum("ij,ij->i", r, r)
-            z = r2 / self.scale**2
-            rho, d1 = _loss(self.loss, z)
-            cost += float(rho @ inlier[sl])
-            Jc *= self.free_cam[c]
-            Jv *= ~self.fixed_views[m.view_idx[sl], None, None]
-            sw = np.sqrt(d1 * inlier[sl])  # IRLS: weights rho'(z), curvature of rho ignored
-            J = np.concatenate([Jc, Jv], axis=2) * sw[:, None, None]  # (m, 2, q)
-            rw = r * sw[:, None]
-            # zero-padded (pair, corner) layout: one small dense product per (camera, view)
-            A = np.zeros((p1 - p0, self.max_group, 2, q))
-            b = np.zeros((p1 - p0, self.max_group, 2))
-            idx = (self.pair_of_obs[sl] - p0, self.rank[sl])
-            A[idx] = J
-            b[idx] = rw
-            A = A.reshape(p1 - p0, -1, q)
-            At = A.transpose(0, 2, 1)
-            H = At @ A  # (pairs, q, q)
-            g = -(At @ b.reshape(p1 - p0, -1, 1))[..., 0]
-            views = self.pair_view[p0:p1]  # distinct within one camera
-            U[c] += H[:, :p, :p].sum(0)
-            gc[c] += g[:, :p].sum(0)
-            V[views] += H[:, p:, p:]
-            gv[views] += g[:, p:]
-            W[p0:p1] = H[:, :p, p:]
-        return 0.5 * self.scale**2 * cost, U, V, W, gc, gv
-
-    def step(self, U, V, W, gc, gv, lam: float):
-        """Damped Gauss-Newton step ``(dc (n_cams, p), dv (n_views, 6), predicted decrease)``,
-        or ``None`` when the reduced camera system is not positive definite."""
-        n_cams, p = U.shape[:2]
-        N = n_cams * p
-        Dc = np.maximum(np.einsum("cii->ci", U), 1e-12 * max(U.max(), 1e-300))
-        Dv = np.maximum(np.einsum("vii->vi", V), 1e-12 * max(V.max(), 1e-300))
-        Vd = V + lam * Dv[:, :, None] * np.eye(POSE_SIZE)
-        Vd[self.fixed_views] = np.eye(POSE_SIZE)
-        try:
-            Vinv = np.linalg.inv(Vd)
-        except np.linalg.LinAlgError:
-            return None
-        Y = W @ Vinv[self.pair_view]  # (n_pairs, p, 6)
-        # reduced camera system S = U - sum_v W_v V_v^-1 W_v^T, one product per camera pair
-        S = np.zeros((N, N))
-        for c1, c2, a, b in self.links:
-            blk = Y[a].transpose(1, 0, 2).reshape(p, -1) @ W[b].transpose(0, 2, 1).reshape(-1, p)
-            S[c1 * p:(c1 + 1) * p, c2 * p:(c2 + 1) * p] = -blk
-            S[c2 * p:(c2 + 1) * p, c1 * p:(c1 + 1) * p] = -blk.T
-        Ud = U + lam * Dc[:, :, None] * np.eye(p)
-        for c in range(n_cams):
-            S[c * p:(c + 1) * p, c * p:(c + 1) * p] += Ud[c]
-        rhs = gc.copy()
-        np.add.at(rhs, self.pair_cam, -(Y @ gv[self.pair_view, :, None])[..., 0])
-        rhs = rhs.ravel()
-        free = self.free_cam.ravel()
-        Sf = S[np.ix_(free, free)]
-        d = np.sqrt(np.maximum(np.diag(Sf), 1e-300))  # Jacobi scaling for the factorisation
-        try:
-            cho = scipy.linalg.cho_factor(Sf / d[:, None] / d, check_finite=False)
-        except np.linalg.LinAlgError:
-            return None
-        dc = np.zeros(N)
-        dc[free] = scipy.linalg.cho_solve(cho, rhs[free] / d, check_finite=False) / d
-        back = gv.copy()
-        np.add.at(back, self.pair_view,
-                  -np.einsum("qik,qi->qk", W, dc.reshape(n_cams, p)[self.pair_cam]))
-        dv = np.einsum("vij,vj->vi", Vinv, back)
-        dv[self.fixed_views] = 0.0
-        dc = dc.reshape(n_cams, p)
-        pred = 0.5 * (np.sum(dc * gc) + np.sum(dv * gv)
-                      + lam * (np.sum(Dc * dc * dc) + np.sum(Dv * dv * dv)))
-        return dc, dv, pred
-
-    def solve(self, cp: np.ndarray, vp: np.ndarray, inlier: np.ndarray, max_iterations: int,
-              ftol: float, lam: float = _LAMBDA0):
-        """Levenberg-Marquardt from ``(cp, vp)`` with damping ``lam`` (Nielsen's update).
-
-        Returns
-        -------
-        cp, vp, cost, iterations, converged, reason, lam
-        """
-        cost, *blocks = self.normal_equations(cp, vp, inlier)
-        nu = 2.0
-        converged, reason, it = False, "reached max_iterations", 0
-        while it < max_iterations:
-            it += 1
-            out = self.step(*blocks, lam)
-            if out is None:
-                lam, nu = lam * nu, nu * 2.0
-                continue
-            dc, dv, pred = out
-            if pred <= max(ftol * 1e-3 * cost, 1e-20):
-                converged, reason = True, "predicted decrease below tolerance"
-                break
-            cp_new, vp_new = cp + dc, vp + dv
-            new = self.cost(cp_new, vp_new, inlier)
-            gain = (cost - new) / pred
-            log.log(self.level, "iteration %d: cost %.6g -> %.6g (predicted %.6g), lambda %.2g",
-                    it, cost, new, cost - pred, lam)
-            if gain > 0:
-                small = (np.linalg.norm(dc) + np.linalg.norm(dv)
-                         < _XTOL * (np.linalg.norm(cp) + np.linalg.norm(vp) + _XTOL))
-                rel = (cost - new) / max(cost, 1e-300)
-                cp, vp = wrap_rotations(cp_new), wrap_rotations(vp_new)
-                cost, *blocks = self.normal_equations(cp, vp, inlier)
-                lam = max(lam * max(_LAMBDA_DOWN, 1 - (2 * gain - 1) ** 3), 1e-12)
-                nu = 2.0
-                if (rel < ftol and gain > 0.25) or small:
-                    converged, reason = True, "cost or step change below tolerance"
-                    break
-                continue
-            lam, nu = lam * nu, nu * 2.0  # rejected
-            if lam > 1e16:
-                converged, reason = True, "no decrease possible (damping saturated)"
-                break
-        return cp, vp, cost, it, converged, reason, lam
 
 
 def _check_connected(rig: CameraRig, cam: np.ndarray, view: np.ndarray, n_views: int,

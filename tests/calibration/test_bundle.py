@@ -329,3 +329,90 @@ def test_timing_8_cameras_500_views():
     print(f"\n8 cameras x 500 views, {len(obs)} observations: {dt:.2f} s "
           f"({len(obs) / dt:.0f} obs/s), {res.n_iterations} iterations, {res.message}")
     assert res.converged
+
+
+@pytest.mark.parametrize("model, loss, n_dist, refine", [
+    ("k1k2p1p2", "soft_l1", 5, True),
+    ("k1k2p1p2k3", "huber", 12, True),  # rational and thin-prism terms held fixed
+    ("k1", "linear", 8, True),
+    ("none", "soft_l1", 4, True),
+    (None, "huber", 5, False),  # intrinsics fixed: camera poses only
+])
+def test_compiled_normal_equations_match_numpy(model, loss, n_dist, refine):
+    """The compiled per-pair products (``calibration._bundle_kernel``) give the numpy
+    reference's cost, blocks and gradients: frozen parameters, held views, outliers."""
+    from calibration._bundle_kernel import HAVE_NUMBA
+    from calibration.bundle_solver import _Solver
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(21)
+    truth = ring_rig(rng, 4)
+    for c in truth:
+        d = np.zeros(n_dist)
+        d[:min(5, n_dist)] = c.dist[:min(5, n_dist)]
+        d[5:] = rng.normal(0, 0.01, max(n_dist - 5, 0))
+        c.dist = d
+        c.matrix[0, 1] = 0.5  # skew enters the pixel Jacobian
+    obj, cam, view, pt, obs, rv, tv, _ = board_scene(rng, truth, 30, noise_px=2.0,
+                                                     outlier_fraction=0.05)
+    n_views = len(rv)
+    order = np.lexsort((view, cam))  # the solver's (camera, view) order
+    slots = [distortion_slots(model, False) for _ in truth] if refine else None
+    m = BundleModel(truth.cameras, obj, cam[order], view[order], pt[order], obs[order],
+                    n_views, slots)
+    cp, vp = m.pack(rv + rng.normal(0, 0.01, rv.shape), tv + rng.normal(0, 2, tv.shape))
+    free = np.ones_like(cp, dtype=bool)
+    free[0, :6] = False
+    free[2, min(7, cp.shape[1] - 1)] = False
+    fixed = np.zeros(n_views, bool)
+    fixed[[3, 5]] = True
+    inlier = rng.random(len(order)) > 0.1
+    fast = _Solver(m, loss, 1.5, free, fixed, logging.DEBUG, kernel=True)
+    slow = _Solver(m, loss, 1.5, free, fixed, logging.DEBUG, kernel=False)
+    assert fast.kernel and not slow.kernel
+    got = fast.normal_equations(cp, vp, inlier)
+    want = slow.normal_equations(cp, vp, inlier)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    for a, b in zip(got[1:], want[1:], strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
+    assert np.abs(want[1]).max() > 0 and np.abs(want[5]).max() > 0
+
+
+def test_compiled_path_covers_pinhole_only():
+    from calibration.bundle_solver import _kernel_supported
+
+    rng = np.random.default_rng(1)
+    pin, fish = ring_rig(rng, 2), ring_rig(rng, 2, fisheye=True)
+    obj = BOARD.object_points()
+    idx = np.zeros(1, int)
+
+    def supported(rig, loss="soft_l1", model="k1k2p1p2"):
+        slots = [distortion_slots(model, c.fisheye) for c in rig]
+        m = BundleModel(rig.cameras, obj, idx, idx, idx, np.zeros((1, 2)), 1, slots)
+        return _kernel_supported(m, loss)
+
+    assert supported(pin) and supported(pin, "huber") and supported(pin, "linear")
+    assert not supported(fish, model="fisheye")
+    tilted = ring_rig(rng, 2)
+    tilted[1].dist = np.r_[tilted[1].dist, np.zeros(9)]
+    tilted[1].dist[12] = 0.01
+    assert not supported(tilted)
+
+
+def test_compiled_and_numpy_solves_agree(monkeypatch):
+    import calibration.bundle as bundle
+
+    rng = np.random.default_rng(8)
+    truth = ring_rig(rng, 4)
+    obj, cam, view, pt, obs, rv, tv, _ = board_scene(rng, truth, 80, outlier_fraction=0.02)
+    start, rv0, tv0 = perturb(rng, truth, rv, tv)
+    a = bundle_adjust(start, obj, cam, view, pt, obs, rv0, tv0, outlier_threshold_px=3.0)
+    monkeypatch.setattr(bundle._Solver, "kernel", False)
+    b = bundle_adjust(start, obj, cam, view, pt, obs, rv0, tv0, outlier_threshold_px=3.0)
+    np.testing.assert_array_equal(a.inlier, b.inlier)
+    np.testing.assert_allclose(a.residuals, b.residuals, atol=1e-6)
+    for ca, cb in zip(a.rig, b.rig, strict=True):
+        np.testing.assert_allclose(ca.matrix, cb.matrix, rtol=1e-9)
+        np.testing.assert_allclose(ca.center, cb.center, atol=1e-6)
