@@ -102,6 +102,7 @@ def _trimmed_board(board: Board, legacy: bool):
 
 _FAST_CONSTANT = 10.0  # grey levels below the local mean (7x7 window) that count as dark
 _LOW_CONTRAST_CONSTANT = 7.0  # OpenCV's default
+_MIN_MARKER_PERIMETER_PX = 32.0
 
 
 class _Detector:
@@ -127,11 +128,26 @@ class _Detector:
             self.fast = cv2.aruco.CharucoDetector(cv_board, cparams, fast)
             self.cv = cv2.aruco.CharucoDetector(cv_board, cparams, cv2.aruco.DetectorParameters())
             self.n_markers = len(cv_board.getIds())
+        self.shape: tuple[int, ...] = ()
+
+    def _fit_to(self, shape: tuple[int, ...]) -> None:
+        """Marker size bounds for this image size (OpenCV's are fractions of its larger
+        side, 0.03 .. 4): contours of a perimeter under 32 px (markers under 8 px a side,
+        < 1.4 px per cell of a 4x4 code: unreadable) or over twice the larger side (a marker
+        half the image wide) are dropped before their shape is examined."""
+        self.shape = shape
+        rate = max(0.03, _MIN_MARKER_PERIMETER_PX / max(shape))
+        for det in (self.fast, self.cv):
+            p = det.getDetectorParameters()
+            p.minMarkerPerimeterRate, p.maxMarkerPerimeterRate = rate, 2.0
+            det.setDetectorParameters(p)
 
     def __call__(self, gray: np.ndarray, full: bool = False) -> np.ndarray:
         """(n_corners, 2) pixels, NaN where not found; ``full``: ChArUco boards with the
         full multi-scale search straight away (no fast pass)."""
         out = np.full((self.board.n_corners, 2), np.nan)
+        if self.board.type == "charuco" and gray.shape != self.shape:
+            self._fit_to(gray.shape)
         img = 255 - gray if self.variant.inverted else gray
         if self.variant.mirrored:
             img = cv2.flip(img, 1)

@@ -38,6 +38,7 @@ def test_board_sized_dictionary_finds_the_same_corners(board):
     params = cv2.aruco.DetectorParameters()
     params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = 7
     params.adaptiveThreshConstant = 10  # our fast pass
+    params.minMarkerPerimeterRate, params.maxMarkerPerimeterRate = 32 / 640, 2.0
     cparams = cv2.aruco.CharucoParameters()
     cparams.tryRefineMarkers = True
     reference = cv2.aruco.CharucoDetector(full_board, cparams, params)
