@@ -311,3 +311,28 @@ def test_analyze_with_the_shipped_model_then_triangulate(tmp_path):
     assert np.isfinite(err).mean() > 0.8  # low-score points are left out, not guessed
     assert np.nanmedian(err) < 2.0  # mm; the demo measures ~0.5 mm with this model
     assert _ran(run_project(root, steps="analyze,triangulate")) == []
+
+
+def test_one_run_per_project(given):
+    """A second run of a project while one is working is refused with the holder's pid,
+    writes nothing, and runs once the holder is gone, even when it was killed."""
+    from calibration.errors import InputError
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from tripose.project.lock import project_lock\n"
+         f"with project_lock({str(given)!r}):\n"
+         "    print('locked', flush=True)\n"
+         "    time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(InputError, match=f"another `tripose run`.*pid {holder.pid}"):
+            run_project(given, steps="triangulate")
+        assert not (given / "A" / "pose-3d" / "A.csv").exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    summary = run_project(given, steps="triangulate")
+    assert summary["triangulate"]["ran"] == ["triangulate:A", "triangulate:B"]
+    assert (given / "A" / "pose-3d" / "A.csv").exists()

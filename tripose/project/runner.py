@@ -5,7 +5,8 @@ cameras for analyze) run in parallel with joblib: local processes (``n_jobs``), 
 workers of an existing Dask cluster (``scheduler="tcp://HOST:PORT"``) through joblib's dask
 backend. The workers must see the project at the same path (a shared file system). A task
 writes its outputs atomically, then its manifest; a killed run therefore resumes where it
-stopped and re-runs only the tasks that had not finished.
+stopped and re-runs only the tasks that had not finished. One run per project at a time
+(:func:`.lock.project_lock`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from calibration.errors import InputError
 
 from .config import STEPS
 from .layout import Project, open_project
+from .lock import project_lock
 from .manifest import is_up_to_date, write_manifest
 from .steps import Task, plan_step, viz3d_missing
 
@@ -206,7 +208,8 @@ def run_project(root: str | Path, steps: Sequence[str] | str | None = None, n_jo
     ------
     InputError
         A bad config, a missing session, camera or file, videos of different lengths (all
-        checked before anything is written), or a task's own input error.
+        checked before anything is written), another run working on the project
+        (:mod:`.lock`), or a task's own input error.
     """
     names = parse_steps(steps)
     if n_jobs == 0:
@@ -215,7 +218,7 @@ def run_project(root: str | Path, steps: Sequence[str] | str | None = None, n_jo
     summary: dict = {}
     inner_jobs = 1 if (n_jobs != 1 or scheduler) else None
     seen: dict = {}  # input stamps of this run, shared by the tasks' up-to-date checks
-    with _backend(scheduler):
+    with project_lock(project.root), _backend(scheduler):
         for step in names:
             entry: dict = {"ran": [], "up_to_date": []}
             summary[step] = entry
