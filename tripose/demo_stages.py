@@ -154,6 +154,10 @@ def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, sk
     t = time.perf_counter()
     try:
         import viz3d
+
+        missing = viz3d.missing_dependencies()
+        if missing:
+            raise ImportError(f"not installed: {', '.join(missing)}")
     except ImportError as exc:
         log.warning("viz3d unavailable (%s): no pictures, movie or HTML", exc)
         return {"status": "viz3d unavailable", "reason": str(exc),

@@ -6,6 +6,7 @@ is cheap. Arrays follow tripose's conventions: ``points3d (n_frames, n_joints, 3
 units, ``points2d (..., n_joints, 2)`` pixels, NaN = missing.
 """
 
+from ._offscreen import missing_dependencies
 from .colors import bodypart_colors
 from .combined import combined_video
 from .errors import DisplayError
@@ -25,4 +26,5 @@ __all__ = [
     "board_poses_from_rvecs",
     "bodypart_colors",
     "DisplayError",
+    "missing_dependencies",
 ]

@@ -66,6 +66,15 @@ def _configure_offscreen() -> None:
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 
+def missing_dependencies() -> list[str]:
+    """Modules the renderers need that are not installed: ``pyvista`` (every picture,
+    movie and page) and ``imageio_ffmpeg`` (movies). ``import viz3d`` itself needs neither.
+    """
+    import importlib.util
+
+    return [m for m in ("pyvista", "imageio_ffmpeg") if importlib.util.find_spec(m) is None]
+
+
 def import_pyvista():
     """The ``pyvista`` module, imported after choosing the off-screen window if needed."""
     _configure_offscreen()

@@ -336,3 +336,23 @@ def test_one_run_per_project(given):
     summary = run_project(given, steps="triangulate")
     assert summary["triangulate"]["ran"] == ["triangulate:A", "triangulate:B"]
     assert (given / "A" / "pose-3d" / "A.csv").exists()
+
+
+def test_render_step_skipped_without_pyvista(given, monkeypatch):
+    """``import viz3d`` works without PyVista (it is imported on first use); the render step
+    and the demo ask viz3d which modules are missing instead of failing mid-render."""
+    import importlib.util
+
+    import viz3d
+    from tripose.demo_stages import render_stage
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyvista" else real(name, *a))
+    assert viz3d.missing_dependencies() == ["pyvista"]
+    _set(given / "config.toml", "render", "enabled", "true")
+    summary = run_project(given, steps="triangulate,filter,render")
+    assert "pyvista" in summary["render"]["skipped"] and summary["render"]["ran"] == []
+    assert not (given / "A/videos-3d/A.mp4").exists()
+    part = render_stage(given, given / "demo-out", None, np.zeros((2, 3, 3)), None, None)
+    assert part["status"] == "viz3d unavailable" and "pyvista" in part["reason"]

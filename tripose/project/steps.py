@@ -179,12 +179,16 @@ def plan_angles(project: Project, session: Session) -> list[Task]:
 
 
 def viz3d_missing() -> list[str]:
-    """Names of the viz3d functions the render step needs that are not available."""
+    """Names of the viz3d functions, or of the modules under them, that the render step needs
+    and are not available."""
     try:
         import viz3d
     except ImportError:
         return ["viz3d"]
-    return [n for n in ("render_movie", "export_html") if not hasattr(viz3d, n)]
+    missing = [n for n in ("render_movie", "export_html") if not hasattr(viz3d, n)]
+    if hasattr(viz3d, "missing_dependencies"):
+        missing += viz3d.missing_dependencies()
+    return missing
 
 
 def plan_render(project: Project, session: Session) -> list[Task]:
