@@ -73,7 +73,7 @@ class VideoReader:
 
 @contextlib.contextmanager
 def mp4_writer(path: str | Path, size: tuple[int, int], fps: float,
-               crf: int = 20) -> Iterator:
+               crf: int = 20, preset: str = "veryfast") -> Iterator:
     """Yield a function ``write(frame)`` streaming (h, w, 3) uint8 RGB frames to ``path``.
 
     H.264 yuv420p, written to a temporary file beside ``path`` and renamed when the block
@@ -86,7 +86,9 @@ def mp4_writer(path: str | Path, size: tuple[int, int], fps: float,
         Even numbers.
     fps : float
     crf : int
-        x264 quality (lower is better; 20 is visually clean).
+        x264 quality (lower is better; 20 is visually clean, 0 lossless).
+    preset : str
+        x264 speed preset.
     """
     import imageio_ffmpeg
 
@@ -95,7 +97,7 @@ def mp4_writer(path: str | Path, size: tuple[int, int], fps: float,
         gen = imageio_ffmpeg.write_frames(
             str(tmp), (w, h), fps=float(fps), codec="libx264", pix_fmt_in="rgb24",
             pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
-            output_params=["-crf", str(int(crf)), "-preset", "veryfast"],
+            output_params=["-crf", str(int(crf)), "-preset", str(preset)],
             ffmpeg_log_level="error",
         )
         gen.send(None)

@@ -1,8 +1,9 @@
-"""Writing videos for the synthetic sessions (imageio-ffmpeg, H.264, atomic)."""
+"""Writing videos for the synthetic sessions: :func:`viz3d.video.mp4_writer` (imageio-ffmpeg,
+H.264 yuv420p, atomic) behind a writer object with a frame count and grey frames."""
 
 from __future__ import annotations
 
-import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -30,20 +31,15 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float = 30.0,
                  crf: int = 12) -> None:
-        import imageio_ffmpeg
+        from viz3d.video import mp4_writer
 
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
         if self.size[0] % 2 or self.size[1] % 2:
             raise ValueError(f"video size must be even in both axes, got {self.size}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix}")
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self._tmp), self.size, fps=fps, codec="libx264", pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
-            output_params=["-crf", str(int(crf)), "-preset", "fast"], ffmpeg_log_level="error",
-        )
-        self._gen.send(None)
+        self._stack: ExitStack | None = ExitStack()
+        self._send = self._stack.enter_context(
+            mp4_writer(self.path, self.size, fps, crf=crf, preset="fast"))
         self.n_frames = 0
 
     def write(self, frame: np.ndarray) -> None:
@@ -53,25 +49,21 @@ class VideoWriter:
             f = np.repeat(f[:, :, None], 3, axis=2)
         if f.shape[:2] != (self.size[1], self.size[0]):
             raise ValueError(f"frame shape {f.shape} does not match video size {self.size}")
-        self._gen.send(np.ascontiguousarray(f, dtype=np.uint8))
+        self._send(f)
         self.n_frames += 1
 
     def close(self) -> None:
         """Finish the file and move it into place."""
-        if self._gen is not None:
-            self._gen.close()
-            self._gen = None
-            os.replace(self._tmp, self.path)
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            stack.close()
 
     def abort(self) -> None:
         """Drop the partial file."""
-        if self._gen is not None:
-            try:
-                self._gen.close()
-            finally:
-                self._gen = None
-                if self._tmp.exists():
-                    self._tmp.unlink()
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            err = RuntimeError("video aborted")
+            stack.__exit__(type(err), err, None)
 
     def __enter__(self) -> VideoWriter:
         return self
