@@ -90,6 +90,8 @@ class CameraSource:
 #: Limited-range luma (16..235) to full-range grey (0..255); rounding down matches FFmpeg's
 #: YUV -> BGR then OpenCV's BGR -> grey bit for bit on grey content.
 _LUMA_LUT = np.clip(np.floor((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+#: Full-range luma (yuvj420p, or yuv420p tagged ``pc``) is already grey.
+_FULL_RANGE_LUT = np.arange(256, dtype=np.uint8)
 _I420 = int.from_bytes(b"I420", "little")  # FFmpeg's yuv420p as OpenCV reports it
 
 
@@ -120,7 +122,14 @@ def _open_luma(path: Path, size: tuple[int, int], threads: int = 0):
     """A capture returning the decoded Y plane (no colour conversion), or None.
 
     Only for yuv420p H.264/HEVC/... streams read by OpenCV's FFmpeg backend, where an
-    unconverted frame is the (h, w) luma plane; anything else is read as BGR.
+    unconverted frame is the (h, w) luma plane; anything else is read as BGR. OpenCV does
+    not report the stream's range, so the first frame is also decoded to BGR and grey, and
+    the range whose luma-to-grey mapping matches it is kept (limited 16..235, or full range
+    for yuvj420p and streams tagged ``pc``); neither matching means the BGR path.
+
+    Returns
+    -------
+    (cap, first frames (h, w) uint8 luma, lut (256,) uint8) or None
     """
     if not hasattr(cv2, "CAP_PROP_CODEC_PIXEL_FORMAT"):
         return None
@@ -131,10 +140,31 @@ def _open_luma(path: Path, size: tuple[int, int], threads: int = 0):
         cap.release()
         return None
     first = [f for ok, f in (cap.read(), cap.read()) if ok]
-    if not first or any(f.dtype != np.uint8 or f.shape != (size[1], size[0]) for f in first):
+    lut = None
+    if first and all(f.dtype == np.uint8 and f.shape == (size[1], size[0]) for f in first):
+        lut = _luma_range(path, first[0])
+    if lut is None:
         cap.release()
         return None
-    return cap, first
+    return cap, first, lut
+
+
+def _luma_range(path: Path, luma: np.ndarray) -> np.ndarray | None:
+    """The lookup table mapping this video's luma to OpenCV's grey (None: neither range)."""
+    ref = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    ok, bgr = ref.read()
+    ref.release()
+    if not ok or bgr.shape[:2] != luma.shape:
+        return None
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    errors = [float(np.mean(np.abs(cv2.LUT(luma, lut).astype(np.int16) - grey)))
+              for lut in (_LUMA_LUT, _FULL_RANGE_LUT)]
+    best = int(np.argmin(errors))
+    # chroma moves BGR -> grey a little away from luma on coloured scenes; a wrong range
+    # is off by up to 20 levels across the grey scale
+    if errors[best] > 4.0 or errors[best] > 0.5 * errors[1 - best]:
+        return None
+    return (_LUMA_LUT, _FULL_RANGE_LUT)[best]
 
 
 def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (0, 0),
@@ -150,10 +180,11 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
     size : (width, height)
         The frame size the container reports (checks the luma plane's shape).
     luma : bool
-        Decode straight to grey: the luma plane of yuv420p streams mapped from limited to full
-        range by a lookup table (skips FFmpeg's YUV -> BGR conversion and the BGR -> grey one;
-        the same image as ``cvtColor(bgr, COLOR_BGR2GRAY)`` within rounding). Other streams
-        are decoded to BGR and converted.
+        Decode straight to grey: the luma plane of yuv420p streams mapped from their range
+        (limited or full, see :func:`_open_luma`) to grey by a lookup table (skips FFmpeg's
+        YUV -> BGR conversion and the BGR -> grey one; on grey content the same image as
+        ``cvtColor(bgr, COLOR_BGR2GRAY)`` within rounding). Other streams are decoded to BGR
+        and converted.
     threads : int
         FFmpeg decoding threads (0: FFmpeg's default).
 
@@ -169,8 +200,9 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
     if luma and opened is None:
         quiet.__exit__()
         luma = False
+    lut = _LUMA_LUT
     if opened is not None:
-        cap, first = opened
+        cap, first, lut = opened
     else:
         params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
         cap, first = cv2.VideoCapture(str(path), cv2.CAP_ANY, params), None
@@ -180,7 +212,7 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
         index = 0
         for frame in first or []:
             if index % step == 0:
-                yield index, cv2.LUT(frame, _LUMA_LUT)
+                yield index, cv2.LUT(frame, lut)
             index += 1
         while True:
             if index % step:
@@ -190,7 +222,7 @@ def video_frames(path: Path, name: str, step: int = 1, size: tuple[int, int] = (
                 ok, frame = cap.read()
                 if not ok:
                     break
-                yield index, (cv2.LUT(frame, _LUMA_LUT) if first is not None else
+                yield index, (cv2.LUT(frame, lut) if first is not None else
                               cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
             index += 1
     finally:

@@ -173,3 +173,31 @@ def test_low_contrast_boards_found_by_probing(board, tmp_path):
     k = int(np.argmin(fast_only.n_found))
     one = detect_image(_faint(clean[k], 0.1, k), board)
     np.testing.assert_array_equal(one, got.corners[k])
+
+
+@pytest.mark.parametrize("pix_fmt, extra", [("yuvj420p", []), ("yuv420p", ["-color_range", "pc"])])
+def test_grey_decoding_of_full_range_videos(board, tmp_path, pix_fmt, extra):
+    """Full-range streams (yuvj420p, or yuv420p tagged pc) are told from limited-range ones
+    on their first frame: their luma is kept as it is, not stretched from 16..235."""
+    import imageio_ffmpeg
+
+    frames = [_board_frame(board, (6 * k - 30, 2 * k), 5 * k, seed=k) for k in range(6)]
+    frames[0][:40, :40] = 0  # full black and white, which a wrong range would clip
+    frames[0][:40, 40:80] = 255
+    video = tmp_path / "full.mp4"
+    gen = imageio_ffmpeg.write_frames(str(video), SIZE, fps=30, codec="libx264",
+                                      pix_fmt_in="gray", pix_fmt_out=pix_fmt, quality=None,
+                                      macro_block_size=1, ffmpeg_log_level="error",
+                                      output_params=["-crf", "8", *extra])
+    gen.send(None)
+    for f in frames:
+        gen.send(np.ascontiguousarray(f))
+    gen.close()
+    opened = _open_luma(video, SIZE)
+    assert opened is not None  # still the fast path
+    np.testing.assert_array_equal(opened[2], np.arange(256))  # full range: identity
+    opened[0].release()
+    luma = [g for _, g in video_frames(video, "cam", 1, SIZE, luma=True)]
+    bgr = [g for _, g in video_frames(video, "cam", 1, SIZE, luma=False)]
+    assert max(np.abs(a.astype(int) - b).max() for a, b in zip(luma, bgr, strict=True)) <= 1
+    assert max(np.abs(a.astype(int) - f).mean() for a, f in zip(luma, frames)) < 1.0
