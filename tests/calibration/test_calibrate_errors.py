@@ -117,14 +117,18 @@ def test_wrong_board_names_camera_and_what_was_tried(tmp_path):
     assert out.read_text() == "# earlier calibration\n"
 
 
-@pytest.mark.parametrize("inverted, mirrored", [(True, False), (False, True), (True, True)])
-def test_variants_detected_automatically(tmp_path, inverted, mirrored):
+@pytest.mark.parametrize("inverted, mirrored, dictionary", [
+    (True, False, "DICT_4X4_50"), (False, True, "DICT_4X4_50"), (True, True, "DICT_4X4_50"),
+    # mirrored 5x5 and 6x6 codes match no code of their dictionary: the probe frames must be
+    # looked for in the flipped image too
+    (False, True, "DICT_5X5_100"), (True, True, "DICT_6X6_250")])
+def test_variants_detected_automatically(tmp_path, inverted, mirrored, dictionary):
     """White-on-black prints and mirrored views are found, corners mapped back correctly."""
     import cv2
 
     from calibration.detect import detect_sources
 
-    board = Board("charuco", 7, 5, 10.0, 7.0, "DICT_4X4_50")
+    board = Board("charuco", 7, 5, 10.0, 7.0, dictionary)
     img = board.render(60)
     # a mild perspective warp so the view is not fronto-parallel
     h, w = img.shape
