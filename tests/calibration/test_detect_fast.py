@@ -200,4 +200,4 @@ def test_grey_decoding_of_full_range_videos(board, tmp_path, pix_fmt, extra):
     luma = [g for _, g in video_frames(video, "cam", 1, SIZE, luma=True)]
     bgr = [g for _, g in video_frames(video, "cam", 1, SIZE, luma=False)]
     assert max(np.abs(a.astype(int) - b).max() for a, b in zip(luma, bgr, strict=True)) <= 1
-    assert max(np.abs(a.astype(int) - f).mean() for a, f in zip(luma, frames)) < 1.0
+    assert max(np.abs(a.astype(int) - f).mean() for a, f in zip(luma, frames, strict=True)) < 1.0
