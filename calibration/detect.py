@@ -8,6 +8,7 @@ can be cached on disk keyed by the inputs' paths, sizes and modification times.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -463,20 +464,31 @@ def detect_sources(sources: list[CameraSource], board: Board, step: int = 1,
     tasks = (delayed(_detect_then)(s, board, step, cache, then,
                                    (sample, float(motion_threshold)), threads, pool)
              for s in sources)
+    bar = None
+    quiet_logs = contextlib.nullcontext()
     if progress:
         from tqdm.auto import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
-        tasks = tqdm(list(tasks), desc="detecting board", unit="camera")
+        bar = tqdm(total=len(sources), desc="detecting board", unit="camera")
+        quiet_logs = logging_redirect_tqdm()  # log lines above the bar, not through it
     # threads: OpenCV releases the GIL while decoding and detecting, and no worker processes
-    # have to start (the detectors are built per call)
+    # have to start (the detectors are built per call); results come back in camera order
+    # as they finish, so the bar counts finished cameras
     results = []
     try:
-        for d, extra in Parallel(n_jobs=jobs, backend="threading")(tasks):
-            d.extra = extra
-            results.append(d)
+        with quiet_logs:
+            for d, extra in Parallel(n_jobs=jobs, backend="threading",
+                                     return_as="generator")(tasks):
+                d.extra = extra
+                results.append(d)
+                if bar is not None:
+                    bar.update()
     finally:
         if pool is not None:
             pool.close()
+        if bar is not None:
+            bar.close()
     for d in results:
         if d.n_found.max(initial=0) == 0:
             tried = ", ".join(
