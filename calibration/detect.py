@@ -236,8 +236,11 @@ def _choose_variant(frames: list[np.ndarray], board: Board,
         fast = replace(best, low_contrast=False)
         if _n_corners(_Detector(board, fast), frames) >= 0.7 * best_n:
             best = fast
-        log.debug("camera %s: board variant %s (%d corners on %d probe frames)", camera, best,
-                  best_n, len(frames))
+        unusual = [name.replace("_", " ") for name in ("legacy", "inverted", "mirrored",
+                                                       "low_contrast") if getattr(best, name)]
+        log.log(logging.INFO if unusual else logging.DEBUG,
+                "camera %s: board seen %s (%d corners on %d probe frames)", camera,
+                ", ".join(unusual) or "as printed", best_n, len(frames))
     return best, best_n
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -122,7 +123,7 @@ def test_wrong_board_names_camera_and_what_was_tried(tmp_path):
     # mirrored 5x5 and 6x6 codes match no code of their dictionary: the probe frames must be
     # looked for in the flipped image too
     (False, True, "DICT_5X5_100"), (True, True, "DICT_6X6_250")])
-def test_variants_detected_automatically(tmp_path, inverted, mirrored, dictionary):
+def test_variants_detected_automatically(tmp_path, caplog, inverted, mirrored, dictionary):
     """White-on-black prints and mirrored views are found, corners mapped back correctly."""
     import cv2
 
@@ -143,7 +144,10 @@ def test_variants_detected_automatically(tmp_path, inverted, mirrored, dictionar
         (tmp_path / cam).mkdir()
         for k in range(3):
             cv2.imwrite(str(tmp_path / cam / f"f{k}.png"), shown)
-    dets = detect_sources(parse_inputs([str(tmp_path / "a"), str(tmp_path / "b")]), board)
+    with caplog.at_level(logging.INFO, logger="calibration.detect"):
+        dets = detect_sources(parse_inputs([str(tmp_path / "a"), str(tmp_path / "b")]), board)
+    seen = "inverted, mirrored" if inverted and mirrored else "inverted" if inverted else "mirrored"
+    assert f"camera a: board seen {seen} (" in caplog.text  # told to the user
     for d in dets:
         assert (d.variant.inverted, d.variant.mirrored) == (inverted, mirrored)
         assert (d.n_found == board.n_corners).all()
