@@ -201,3 +201,32 @@ def test_grey_decoding_of_full_range_videos(board, tmp_path, pix_fmt, extra):
     bgr = [g for _, g in video_frames(video, "cam", 1, SIZE, luma=False)]
     assert max(np.abs(a.astype(int) - b).max() for a, b in zip(luma, bgr, strict=True)) <= 1
     assert max(np.abs(a.astype(int) - f).mean() for a, f in zip(luma, frames, strict=True)) < 1.0
+
+
+def test_checkerboard_frames_without_the_board(tmp_path):
+    """Checkerboard videos often show no board for long stretches: those frames are
+    rejected (OpenCV's FAST_CHECK), and the board frames give the corners of OpenCV's classic
+    finder refined as before."""
+    board = Board("checkerboard", 10, 7, 30.0)
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (480, 640)).astype(np.uint8), (0, 0), 5)
+    frames = []
+    for k in range(6):
+        if k % 2:
+            frames.append(np.clip(scene + rng.normal(0, 2, scene.shape), 0, 255)
+                          .astype(np.uint8))
+        else:
+            frames.append(_board_frame(board, (15 * k - 40, 10), 6 * k, scale=0.45, seed=k))
+    folder = tmp_path / "cam"
+    folder.mkdir()
+    for k, f in enumerate(frames):
+        cv2.imwrite(str(folder / f"f{k}.png"), f)
+    got = detect_source(parse_inputs([f"a={folder}", f"b={folder}"])[0], board)
+    assert (got.n_found[1::2] == 0).all() and (got.n_found[::2] == board.n_corners).all()
+    flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
+    for k in range(0, 6, 2):
+        ok, ref = cv2.findChessboardCorners(frames[k], board.inner_corners, flags=flags)
+        assert ok
+        ref = cv2.cornerSubPix(frames[k], ref, (5, 5), (-1, -1),
+                               (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-3))
+        np.testing.assert_allclose(got.corners[k], ref.reshape(-1, 2), atol=1e-4)
