@@ -265,6 +265,7 @@ def _has_markers(gray: np.ndarray, board: Board) -> bool:
 _IN_FLIGHT = 16  # frames per camera decoded but not yet detected
 _MAX_PENDING = 60  # frames held while choosing the variant (then: the best guess so far)
 _PROBE_CORNERS = 20  # corners the best variant must find on the probe frames to be chosen
+_REPROBE_EVERY = 10  # after a guess, every 10th frame is probed until the board shows
 
 
 class _DetectPool:
@@ -306,7 +307,9 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
         Skip auto-detection of legacy / inverted / mirrored.
     probe_frames : int
         Frames with markers used to choose the variant (doubled while the best variant
-        finds fewer than 20 corners on them, up to 60 frames held).
+        finds fewer than 20 corners on them, up to 60 frames held). When none of the first
+        60 frames shows markers, the plain variant is a guess: every 10th frame is probed
+        (every frame once one shows markers) and the variant chosen when the board shows.
     sample : {"all", "motion"}
         ``"motion"``: of those frames, examine only the ones that differ from the last
         examined frame (see :class:`~calibration.sampling.MotionSampler`).
@@ -343,6 +346,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
     if sample not in SAMPLING:
         raise ValueError(f"sample must be one of {SAMPLING}, got {sample!r}")
     sampler = MotionSampler(motion_threshold) if sample == "motion" else None
+    guessed = False  # no board in the first frames: the variant is a guess, still probed
     for fid, gray in source.frames(step, decode_threads):
         if sampler is not None and not sampler.keep(gray):
             continue
@@ -357,13 +361,24 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
                 if n < _PROBE_CORNERS and not last:  # too little seen to tell: probe more
                     variant, need = None, 2 * need
                 if variant is None and last:
-                    variant = _candidate_variants(board)[0]
+                    variant, guessed, probes = _candidate_variants(board)[0], True, []
                 if variant is not None:
                     det = _Detector(board, variant)
                     for pf, pg in pending:
                         add(pf, pg)
                     pending = []
             continue
+        if guessed and (probes or len(ids) % _REPROBE_EVERY == 0) and \
+                _has_markers(gray, board):
+            # the board appears after the first frames: choose the variant on it now (the
+            # frames between its appearance and this choice keep the guess)
+            probes.append(gray)
+            if len(probes) >= probe_frames:
+                v, n = _choose_variant(probes, board, source.name)
+                if v is not None and (n >= _PROBE_CORNERS or len(probes) >= 4 * probe_frames):
+                    guessed = False
+                    if v != variant:
+                        variant, det = v, _Detector(board, v)
         add(fid, gray)
     if det is None:  # short input: decide on what was seen
         variant = (_choose_variant(probes, board, source.name)[0] if probes else None) or \

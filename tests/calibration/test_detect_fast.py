@@ -230,3 +230,25 @@ def test_checkerboard_frames_without_the_board(tmp_path):
         ref = cv2.cornerSubPix(frames[k], ref, (5, 5), (-1, -1),
                                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-3))
         np.testing.assert_allclose(got.corners[k], ref.reshape(-1, 2), atol=1e-4)
+
+
+def test_variant_chosen_when_the_board_shows_late(tmp_path):
+    """No board in the first 60 frames: the plain variant is only a guess, and a mirrored
+    5x5 board showing later is still recognised (losing a few frames, not the camera)."""
+    board = Board("charuco", 7, 5, 12.0, 9.0, "DICT_5X5_100")
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "cam"
+    folder.mkdir()
+    n_blank, n_board = 65, 20
+    for k in range(n_blank + n_board):
+        if k < n_blank:
+            f = np.clip(110 + rng.normal(0, 2, (480, 640)), 0, 255).astype(np.uint8)
+        else:
+            f = cv2.flip(_board_frame(board, (3 * (k - n_blank) - 30, 0), k - n_blank,
+                                      seed=k), 1)
+        cv2.imwrite(str(folder / f"f{k:03d}.png"), f)
+    got = detect_source(parse_inputs([f"a={folder}", f"b={folder}"])[0], board)
+    assert got.variant.mirrored
+    assert (got.n_found[:n_blank] == 0).all()
+    # lost: up to 10 frames before the next probe, then the 3 probe frames
+    assert (got.n_found[n_blank:] > 0).sum() >= n_board - 10 - 3
