@@ -393,7 +393,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
 
 def _cache_key(source: CameraSource, board: Board, step: int, sample: tuple) -> str:
     extra = [] if sample[0] == "all" else [list(sample)]
-    blob = json.dumps([source.fingerprint(), asdict(board), step, 2, *extra], sort_keys=True)
+    blob = json.dumps([source.fingerprint(), asdict(board), step, 3, *extra], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
