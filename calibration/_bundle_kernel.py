@@ -7,20 +7,24 @@ for fisheye or tilted-sensor cameras, or without numba; tests compare both): res
 analytic Jacobian of one observation with respect to its camera's and its board view's
 parameters, robust IRLS weight, and the products ``J^T J`` and ``-J^T r`` summed per
 (camera, view) pair. Observations are taken in order, so the result is deterministic.
+
+Importing numba and loading the cached machine code take ~0.7 s once per process (compiling
+it, the first time ever, ~2 s): :func:`compiled` does it on first use, :func:`warm` ahead of
+time (``calibrate`` runs it in a background thread while the videos are decoded), and
+:func:`ready` tells whether it is done, so that small solves need not wait for it.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import threading
+
 import numpy as np
 
-try:
-    import numba
+#: numba is installed (imported only when the kernel is first wanted: ~0.4 s).
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a dependency; the numpy path still works
-    HAVE_NUMBA = False
-
-__all__ = ["HAVE_NUMBA", "LOSS_CODES", "normal_pairs"]
+__all__ = ["HAVE_NUMBA", "LOSS_CODES", "normal_pairs", "compiled", "warm", "ready"]
 
 #: Robust losses of :data:`calibration.bundle.LOSSES` as the kernel's codes.
 LOSS_CODES = {"linear": 0, "soft_l1": 1, "huber": 2}
@@ -245,20 +249,41 @@ def normal_pairs(world, view_idx, point_idx, cam_idx, pair_of_obs, obs, inlier, 
     return cost
 
 
-if HAVE_NUMBA:
-    normal_pairs = numba.njit(cache=True, error_model="numpy")(normal_pairs)
+_compiled = None
+_lock = threading.Lock()
+_ready = threading.Event()
+
+
+def compiled():
+    """:func:`normal_pairs` compiled by numba (imported and loaded on the first call)."""
+    global _compiled
+    with _lock:
+        if _compiled is None:
+            import numba
+
+            _compiled = numba.njit(cache=True, error_model="numpy")(normal_pairs)
+    return _compiled
+
+
+def ready() -> bool:
+    """Whether the compiled kernel is loaded and has run (by :func:`warm` or a solve)."""
+    return _ready.is_set()
+
+
+def mark_ready() -> None:
+    """Record that the compiled kernel has run."""
+    _ready.set()
 
 
 def warm() -> None:
-    """Load (or, the first time ever, compile) the kernel on a one-observation problem, so
-    that a calibration's bundle adjustment does not wait for it (``calibrate`` calls this in
-    a background thread while the videos are decoded)."""
-    if not HAVE_NUMBA:
+    """Load (or, the first time ever, compile) the kernel on a one-observation problem."""
+    if not HAVE_NUMBA or ready():
         return
     i1 = np.zeros(1, np.int64)
-    normal_pairs(np.zeros((1, 1, 3)) + [0.0, 0.0, 1.0], i1, i1, i1, i1, np.zeros((1, 2)),
-                 np.ones(1), np.eye(3)[None], np.zeros((1, 3)), np.eye(3)[None],
-                 np.ones((1, 5)), np.zeros((1, 14)), np.full((1, 5), -1, np.int64),
-                 np.ones((1, 6)), np.ones(1), np.zeros((1, 3)), np.eye(3)[None], 0, 1.0, i1,
-                 i1, np.zeros((1, 12, 12)), np.zeros((1, 12)), np.zeros((1, 6, 6)),
-                 np.zeros((1, 6, 6)), np.zeros((1, 6)), np.zeros((1, 6)))
+    compiled()(np.zeros((1, 1, 3)) + [0.0, 0.0, 1.0], i1, i1, i1, i1, np.zeros((1, 2)),
+               np.ones(1), np.eye(3)[None], np.zeros((1, 3)), np.eye(3)[None],
+               np.ones((1, 5)), np.zeros((1, 14)), np.full((1, 5), -1, np.int64),
+               np.ones((1, 6)), np.ones(1), np.zeros((1, 3)), np.eye(3)[None], 0, 1.0, i1,
+               i1, np.zeros((1, 12, 12)), np.zeros((1, 12)), np.zeros((1, 6, 6)),
+               np.zeros((1, 6, 6)), np.zeros((1, 6)), np.zeros((1, 6)))
+    mark_ready()

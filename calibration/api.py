@@ -19,7 +19,7 @@ import numpy as np
 
 from .board import Board
 from .camera import Camera
-from .detect import Detections, detect_sources
+from .detect import Detections, all_cached, detect_sources
 from .errors import CalibrationError, InputError
 from .extrinsics import board_poses_in_cameras, covisibility, initial_extrinsics
 from .intrinsics import IntrinsicsResult, calibrate_intrinsics
@@ -285,8 +285,11 @@ def calibrate(
         co-visibility counts.
     """
     sources = parse_inputs(inputs)
-    # the bundle adjustment's compiled kernel loads while the videos are decoded
-    threading.Thread(target=_warm_bundle_kernel, name="tripose-warm", daemon=True).start()
+    warm = None
+    if not all_cached(sources, board, step, cache_dir, sample, motion_threshold):
+        # the bundle adjustment's compiled kernel loads while the videos are decoded
+        warm = threading.Thread(target=_warm_bundle_kernel, name="tripose-warm", daemon=True)
+        warm.start()
     fixed = None
     if intrinsics is not None:
         fixed = intrinsics if isinstance(intrinsics, CameraRig) else load_rig(intrinsics)
@@ -297,11 +300,14 @@ def calibrate(
         def then(d: Detections) -> IntrinsicsResult:
             return calibrate_intrinsics(d, board, fisheye=fisheye, model=model)
 
-    dets = detect_sources(sources, board, step=step, n_jobs=n_jobs, cache_dir=cache_dir,
-                          progress=progress, then=then, sample=sample,
-                          motion_threshold=motion_threshold)
     try:
+        dets = detect_sources(sources, board, step=step, n_jobs=n_jobs, cache_dir=cache_dir,
+                              progress=progress, then=then, sample=sample,
+                              motion_threshold=motion_threshold)
         return calibrate_detections(dets, board, fisheye=fisheye, intrinsics=fixed, **options)
     except np.linalg.LinAlgError as exc:
         raise CalibrationError(f"the calibration solve failed numerically ({exc}); check that "
                                f"the board file matches the printed board") from None
+    finally:
+        if warm is not None:  # not left importing numba while the interpreter exits
+            warm.join()

@@ -27,7 +27,7 @@ from .sampling import SAMPLING, MotionSampler
 from .sources import CameraSource
 
 __all__ = ["Detections", "Variant", "detect_image", "detect_source", "detect_sources",
-           "VARIANTS"]
+           "all_cached", "VARIANTS"]
 
 log = logging.getLogger(__name__)
 
@@ -397,16 +397,32 @@ def _cache_key(source: CameraSource, board: Board, step: int, sample: tuple) -> 
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _cache_path(source: CameraSource, board: Board, step: int, cache_dir: Path | None,
+                sample: tuple) -> Path | None:
+    if cache_dir is None:
+        return None
+    return Path(cache_dir) / \
+        f"detections-{source.name}-{_cache_key(source, board, step, sample)}.npz"
+
+
+def all_cached(sources: list[CameraSource], board: Board, step: int,
+               cache_dir: str | Path | None, sample: str = "all",
+               motion_threshold: float = 1.0) -> bool:
+    """Whether :func:`detect_sources` with these arguments would decode no frame (every
+    camera's detections are in ``cache_dir``)."""
+    key = (sample, float(motion_threshold))
+    paths = [_cache_path(s, board, step, cache_dir, key) for s in sources]
+    return all(p is not None and p.exists() for p in paths)
+
+
 def _detect_cached(source: CameraSource, board: Board, step: int,
                    cache_dir: Path | None, sample: tuple = ("all", 1.0),
                    decode_threads: int = 0, pool: _DetectPool | None = None) -> Detections:
-    path = None
-    if cache_dir is not None:
-        path = cache_dir / f"detections-{source.name}-{_cache_key(source, board, step, sample)}.npz"
-        if path.exists():
-            z = np.load(path)
-            return Detections(source.name, tuple(int(v) for v in z["image_size"]),
-                              z["frame_ids"], z["corners"], Variant(*map(bool, z["variant"])))
+    path = _cache_path(source, board, step, cache_dir, sample)
+    if path is not None and path.exists():
+        z = np.load(path)
+        return Detections(source.name, tuple(int(v) for v in z["image_size"]),
+                          z["frame_ids"], z["corners"], Variant(*map(bool, z["variant"])))
     d = detect_source(source, board, step, sample=sample[0], motion_threshold=sample[1],
                       decode_threads=decode_threads, pool=pool)
     if path is not None:

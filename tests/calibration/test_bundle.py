@@ -341,11 +341,12 @@ def test_timing_8_cameras_500_views():
 def test_compiled_normal_equations_match_numpy(model, loss, n_dist, refine):
     """The compiled per-pair products (``calibration._bundle_kernel``) give the numpy
     reference's cost, blocks and gradients: frozen parameters, held views, outliers."""
-    from calibration._bundle_kernel import HAVE_NUMBA
+    from calibration._bundle_kernel import HAVE_NUMBA, warm
     from calibration.bundle_solver import _Solver
 
     if not HAVE_NUMBA:
         pytest.skip("numba not installed")
+    warm()  # small solves use the kernel only once it is loaded
     rng = np.random.default_rng(21)
     truth = ring_rig(rng, 4)
     for c in truth:
@@ -403,6 +404,9 @@ def test_compiled_path_covers_pinhole_only():
 
 def test_compiled_and_numpy_solves_agree(monkeypatch):
     import calibration.bundle as bundle
+    from calibration._bundle_kernel import warm
+
+    warm()
 
     rng = np.random.default_rng(8)
     truth = ring_rig(rng, 4)
@@ -416,3 +420,29 @@ def test_compiled_and_numpy_solves_agree(monkeypatch):
     for ca, cb in zip(a.rig, b.rig, strict=True):
         np.testing.assert_allclose(ca.matrix, cb.matrix, rtol=1e-9)
         np.testing.assert_allclose(ca.center, cb.center, atol=1e-6)
+
+
+def test_kernel_loaded_only_when_it_pays(monkeypatch):
+    """A small solve in a process without the loaded kernel stays on numpy (loading numba
+    costs more than it saves); a big one, or any once the kernel is loaded, compiles."""
+    import calibration._bundle_kernel as kb
+    from calibration.bundle_solver import _Solver
+
+    if not kb.HAVE_NUMBA:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(2)
+    truth = ring_rig(rng, 3)
+    obj, cam, view, pt, obs, rv, tv, _ = board_scene(rng, truth, 10)
+    order = np.lexsort((view, cam))
+    m = BundleModel(truth.cameras, obj, cam[order], view[order], pt[order], obs[order],
+                    len(rv), None)
+    free, fixed = np.ones((3, 6), bool), np.zeros(len(rv), bool)
+    monkeypatch.setattr(kb, "_ready", __import__("threading").Event())
+    assert not _Solver(m, "soft_l1", 1.0, free, fixed, logging.DEBUG).kernel
+    monkeypatch.setattr("calibration.bundle_solver._KERNEL_MIN_OBS", len(obs))
+    big = _Solver(m, "soft_l1", 1.0, free, fixed, logging.DEBUG)
+    assert big.kernel
+    big.normal_equations(*m.pack(rv, tv), np.ones(len(obs), bool))
+    assert kb.ready()
+    monkeypatch.setattr("calibration.bundle_solver._KERNEL_MIN_OBS", 10**9)
+    assert _Solver(m, "soft_l1", 1.0, free, fixed, logging.DEBUG).kernel
