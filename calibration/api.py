@@ -19,7 +19,8 @@ import numpy as np
 
 from .board import Board
 from .camera import Camera
-from .detect import Detections, all_cached, detect_sources
+from .detect import Detections
+from .detect_sources import all_cached, detect_sources
 from .errors import CalibrationError, InputError
 from .extrinsics import board_poses_in_cameras, covisibility, initial_extrinsics
 from .intrinsics import IntrinsicsResult, calibrate_intrinsics

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["MotionSampler", "SAMPLING"]
 
-#: ``sample`` options of :func:`calibration.detect.detect_source` and ``tripose calibrate``.
+#: ``sample`` options of :func:`calibration.detect_sources.detect_source` and ``tripose calibrate``.
 SAMPLING = ("all", "motion")
 
 

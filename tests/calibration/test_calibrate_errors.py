@@ -127,7 +127,7 @@ def test_variants_detected_automatically(tmp_path, caplog, inverted, mirrored, d
     """White-on-black prints and mirrored views are found, corners mapped back correctly."""
     import cv2
 
-    from calibration.detect import detect_sources
+    from calibration.detect_sources import detect_sources
 
     board = Board("charuco", 7, 5, 10.0, 7.0, dictionary)
     img = board.render(60)

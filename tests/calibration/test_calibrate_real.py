@@ -7,7 +7,7 @@ import pytest
 
 from calibration import Board, load_board, load_rig
 from calibration.api import calibrate
-from calibration.detect import detect_sources
+from calibration.detect_sources import detect_sources
 from calibration.intrinsics import calibrate_intrinsics
 from calibration.rotation import rotation_angle_deg
 from calibration.sources import parse_inputs

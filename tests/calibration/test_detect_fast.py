@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from calibration import Board
-from calibration.detect import Variant, _Detector, detect_source, detect_sources
+from calibration.detect import Variant, _Detector
+from calibration.detect_sources import detect_source, detect_sources
 from calibration.sampling import MotionSampler
 from calibration.sources import _open_luma, parse_inputs, video_frames
 
