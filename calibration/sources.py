@@ -161,8 +161,9 @@ def _luma_range(path: Path, luma: np.ndarray) -> np.ndarray | None:
               for lut in (_LUMA_LUT, _FULL_RANGE_LUT)]
     best = int(np.argmin(errors))
     # chroma moves BGR -> grey a little away from luma on coloured scenes; a wrong range
-    # is off by up to 20 levels across the grey scale
-    if errors[best] > 4.0 or errors[best] > 0.5 * errors[1 - best]:
+    # is off by up to 20 levels across the grey scale, but by little on a first frame of
+    # one grey level (a black intro): undecided -> the BGR path
+    if errors[best] > 4.0 or errors[1 - best] - errors[best] < 1.0:
         return None
     return (_LUMA_LUT, _FULL_RANGE_LUT)[best]
 

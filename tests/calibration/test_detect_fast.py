@@ -253,3 +253,23 @@ def test_variant_chosen_when_the_board_shows_late(tmp_path):
     assert (got.n_found[:n_blank] == 0).all()
     # lost: up to 10 frames before the next probe, then the 3 probe frames
     assert (got.n_found[n_blank:] > 0).sum() >= n_board - 10 - 3
+
+
+def test_grey_decoding_undecided_range_uses_bgr(tmp_path):
+    """A video opening on a black frame does not tell its range: it is read through BGR."""
+    import imageio_ffmpeg
+
+    frames = [np.zeros((480, 640), np.uint8)] + [np.full((480, 640), 60 * k, np.uint8)
+                                                 for k in range(1, 4)]
+    video = tmp_path / "black_intro.mp4"
+    gen = imageio_ffmpeg.write_frames(str(video), SIZE, fps=30, codec="libx264",
+                                      pix_fmt_in="gray", pix_fmt_out="yuvj420p", quality=None,
+                                      macro_block_size=1, ffmpeg_log_level="error",
+                                      output_params=["-crf", "8"])
+    gen.send(None)
+    for f in frames:
+        gen.send(np.ascontiguousarray(f))
+    gen.close()
+    assert _open_luma(video, SIZE) is None
+    got = [g for _, g in video_frames(video, "cam", 1, SIZE)]
+    assert max(np.abs(a.astype(int) - f).max() for a, f in zip(got, frames, strict=True)) <= 2
