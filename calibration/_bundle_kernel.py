@@ -1,7 +1,7 @@
 """Compiled (numba) normal equations of the board bundle adjustment on pinhole cameras.
 
 :func:`normal_pairs` does in one pass over the observations what
-:meth:`calibration.bundle._Solver.normal_equations` does with whole-array numpy operations
+:meth:`calibration.bundle_solver._Solver.normal_equations` does with whole-array numpy operations
 through :meth:`calibration.bundle_jacobian.BundleModel.camera_blocks` (the reference, used
 for fisheye or tilted-sensor cameras, or without numba; tests compare both): residual,
 analytic Jacobian of one observation with respect to its camera's and its board view's
@@ -24,7 +24,7 @@ import numpy as np
 #: numba is installed (imported only when the kernel is first wanted: ~0.4 s).
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
-__all__ = ["HAVE_NUMBA", "LOSS_CODES", "normal_pairs", "compiled", "warm", "ready"]
+__all__ = ["HAVE_NUMBA", "LOSS_CODES", "normal_pairs", "compiled", "warm", "ready", "mark_ready"]
 
 #: Robust losses of :data:`calibration.bundle.LOSSES` as the kernel's codes.
 LOSS_CODES = {"linear": 0, "soft_l1": 1, "huber": 2}
