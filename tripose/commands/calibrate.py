@@ -58,8 +58,10 @@ def calibrate(
                f"{r['reprojection_median_px']:.3f} px, rmse {r['reprojection_rmse_px']:.3f} px")
     for name, c in r["cameras"].items():
         med = c["reprojection_median_px"]
+        seen = [k.replace("_", " ") for k, v in c.get("board_variant", {}).items() if v]
         typer.echo(f"  {name:>12s}: {c['n_detections']:5d} detections, median "
-                   f"{med if med is not None else float('nan'):.3f} px")
+                   f"{med if med is not None else float('nan'):.3f} px"
+                   + (f" (board seen {', '.join(seen)})" if seen else ""))
     bl = r["board_length_error"]
     if bl["median_abs"] is not None:
         typer.echo(f"  square length check: median |error| {bl['median_abs']:.3f} "
