@@ -21,6 +21,8 @@ import threading
 
 import numpy as np
 
+from .pinhole_scalar import distort_point
+
 #: numba is installed (imported only when the kernel is first wanted: ~0.4 s).
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
@@ -100,33 +102,9 @@ def normal_pairs(world, view_idx, point_idx, cam_idx, pair_of_obs, obs, inlier, 
         iz = 1.0 / (Xc2 if Xc2 != 0.0 else 2.220446049250313e-16)
         x = Xc0 * iz
         y = Xc1 * iz
-        k1 = dist[c, 0]
-        k2 = dist[c, 1]
-        p1 = dist[c, 2]
-        p2 = dist[c, 3]
-        k3 = dist[c, 4]
-        k4 = dist[c, 5]
-        k5 = dist[c, 6]
-        k6 = dist[c, 7]
-        s1 = dist[c, 8]
-        s2 = dist[c, 9]
-        s3 = dist[c, 10]
-        s4 = dist[c, 11]
-        r2 = x * x + y * y
-        num = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
-        den = 1.0 + r2 * (k4 + r2 * (k5 + r2 * k6))
-        radial = num / den
-        xd = x * radial + 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x) + r2 * (s1 + s2 * r2)
-        yd = y * radial + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y + r2 * (s3 + s4 * r2)
-        dnum = k1 + r2 * (2.0 * k2 + 3.0 * k3 * r2)
-        dden = k4 + r2 * (2.0 * k5 + 3.0 * k6 * r2)
-        drad = (dnum * den - num * dden) / (den * den)
-        px = s1 + 2.0 * s2 * r2
-        py = s3 + 2.0 * s4 * r2
-        d00 = radial + 2.0 * x * x * drad + 2.0 * p1 * y + 6.0 * p2 * x + 2.0 * x * px
-        d01 = 2.0 * x * y * drad + 2.0 * p1 * x + 2.0 * p2 * y + 2.0 * y * px
-        d10 = 2.0 * x * y * drad + 2.0 * p1 * x + 2.0 * p2 * y + 2.0 * x * py
-        d11 = radial + 2.0 * y * y * drad + 6.0 * p1 * y + 2.0 * p2 * x + 2.0 * y * py
+        xd, yd, d00, d01, d10, d11 = _distort(
+            x, y, dist[c, 0], dist[c, 1], dist[c, 2], dist[c, 3], dist[c, 4], dist[c, 5],
+            dist[c, 6], dist[c, 7], dist[c, 8], dist[c, 9], dist[c, 10], dist[c, 11])
         fx = intr[c, 0]
         fy = intr[c, 1]
         sk = intr[c, 4]
@@ -173,6 +151,8 @@ def normal_pairs(world, view_idx, point_idx, cam_idx, pair_of_obs, obs, inlier, 
                                  + bx2 * RJ_view[v, 2, a]) * fv
                 J[row, p + 3 + a] = G[row, a] * fv
         if p > 6:  # intrinsics refined: fx, fy, cx, cy, then the distortion slots
+            r2 = x * x + y * y
+            den = 1.0 + r2 * (dist[c, 5] + r2 * (dist[c, 6] + r2 * dist[c, 7]))
             for a in range(6, p):
                 J[0, a] = 0.0
                 J[1, a] = 0.0
@@ -249,6 +229,7 @@ def normal_pairs(world, view_idx, point_idx, cam_idx, pair_of_obs, obs, inlier, 
     return cost
 
 
+_distort = distort_point  # jitted (without caching of its own) by :func:`compiled`
 _compiled = None
 _lock = threading.Lock()
 _ready = threading.Event()
@@ -256,11 +237,14 @@ _ready = threading.Event()
 
 def compiled():
     """:func:`normal_pairs` compiled by numba (imported and loaded on the first call)."""
-    global _compiled
+    global _compiled, _distort
     with _lock:
         if _compiled is None:
             import numba
 
+            # its own dispatcher, not triangulate's cached fast-math one: numba's cache does
+            # not tell the two option sets apart
+            _distort = numba.njit(error_model="numpy")(distort_point)
             _compiled = numba.njit(cache=True, error_model="numpy")(normal_pairs)
     return _compiled
 

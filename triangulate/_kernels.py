@@ -14,6 +14,8 @@ import types
 
 import numpy as np
 
+from calibration.pinhole_scalar import distort_point as _distort
+
 __all__ = ["HAVE_NUMBA", "kernel_supported", "camera_array", "undistort_pinhole",
            "solve_weighted_pairs", "view_errors_compiled"]
 
@@ -33,25 +35,6 @@ def kernel_supported(rig) -> bool:
         if cam.fisheye or (cam.dist.size >= 14 and np.any(cam.dist[12:14] != 0)):
             return False
     return True
-
-
-def _distort(x, y, k1, k2, p1, p2, k3, k4, k5, k6, s1, s2, s3, s4):
-    r2 = x * x + y * y
-    num = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
-    den = 1 + r2 * (k4 + r2 * (k5 + r2 * k6))
-    rad = num / den
-    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x) + r2 * (s1 + s2 * r2)
-    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y + r2 * (s3 + s4 * r2)
-    dnum = k1 + r2 * (2 * k2 + 3 * k3 * r2)
-    dden = k4 + r2 * (2 * k5 + 3 * k6 * r2)
-    drad = (dnum * den - num * dden) / (den * den)
-    px = s1 + 2 * s2 * r2
-    py = s3 + 2 * s4 * r2
-    j00 = rad + 2 * x * x * drad + 2 * p1 * y + 6 * p2 * x + 2 * x * px
-    j01 = 2 * x * y * drad + 2 * p1 * x + 2 * p2 * y + 2 * y * px
-    j10 = 2 * x * y * drad + 2 * p1 * x + 2 * p2 * y + 2 * x * py
-    j11 = rad + 2 * y * y * drad + 6 * p1 * y + 2 * p2 * x + 2 * y * py
-    return xd, yd, j00, j01, j10, j11
 
 
 def _undistort(px, py, fx, fy, cx, cy, skew, k1, k2, p1, p2, k3, k4, k5, k6, s1, s2, s3, s4):
