@@ -133,9 +133,8 @@ class _Detector:
             p.minMarkerPerimeterRate, p.maxMarkerPerimeterRate = rate, 2.0
             det.setDetectorParameters(p)
 
-    def __call__(self, gray: np.ndarray, full: bool = False) -> np.ndarray:
-        """(n_corners, 2) pixels, NaN where not found; ``full``: ChArUco boards with the
-        full multi-scale search straight away (no fast pass)."""
+    def __call__(self, gray: np.ndarray) -> np.ndarray:
+        """(n_corners, 2) pixels, NaN where not found."""
         out = np.full((self.board.n_corners, 2), np.nan)
         if self.board.type == "charuco" and gray.shape != self.shape:
             self._fit_to(gray.shape)
@@ -143,10 +142,9 @@ class _Detector:
         if self.variant.mirrored:
             img = cv2.flip(img, 1)
         if self.board.type == "charuco":
-            corners, ids, _, marker_ids = (None, None, None, None) if full else \
-                self.fast.detectBoard(img)
+            corners, ids, _, marker_ids = self.fast.detectBoard(img)
             n_found = 0 if marker_ids is None else len(marker_ids)
-            if full or 0 < n_found < 0.5 * self.n_markers:  # a board is there, hard to read
+            if 0 < n_found < 0.5 * self.n_markers:  # a board is there, but hard to read
                 corners, ids, _, marker_ids = self.cv.detectBoard(img)
             if corners is None or ids is None or len(ids) == 0:
                 return out

@@ -98,8 +98,9 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
     Detections
     """
     ids, rows, probes, pending = [], [], [], []
-    if variant is None and len(_candidate_variants(board)) == 1:
-        variant = _candidate_variants(board)[0]  # nothing to choose (checkerboards)
+    candidates = _candidate_variants(board)
+    if variant is None and len(candidates) == 1:
+        variant = candidates[0]  # nothing to choose (checkerboards)
     det = _Detector(board, variant) if variant is not None else None
     done = 0  # rows[:done] are arrays, later ones may be pending detections of ``pool``
     need = probe_frames  # probe frames before the next try at choosing the variant
@@ -133,7 +134,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
                 if n < _PROBE_CORNERS and not last:  # too little seen to tell: probe more
                     variant, need = None, 2 * need
                 if variant is None and last:
-                    variant, guessed, probes = _candidate_variants(board)[0], True, []
+                    variant, guessed, probes = candidates[0], True, []
                 if variant is not None:
                     det = _Detector(board, variant)
                     for pf, pg in pending:
@@ -154,7 +155,7 @@ def detect_source(source: CameraSource, board: Board, step: int = 1,
         add(fid, gray)
     if det is None:  # short input: decide on what was seen
         variant = (_choose_variant(probes, board, source.name)[0] if probes else None) or \
-            _candidate_variants(board)[0]
+            candidates[0]
         det = _Detector(board, variant)
         for pf, pg in pending:
             add(pf, pg)
