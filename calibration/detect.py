@@ -238,9 +238,8 @@ def _choose_variant(frames: list[np.ndarray], board: Board,
 def _has_markers(gray: np.ndarray, board: Board) -> bool:
     """Whether at least two markers of the board's dictionary show, in any variant: the
     image or its negative (inverted prints), each as it is or flipped (a mirrored view's
-    codes are mirrored too, and 5x5 or 6x6 mirrored codes match no code of the dictionary)."""
-    if board.type != "charuco":
-        return True
+    codes are mirrored too, and 5x5 or 6x6 mirrored codes match no code of the dictionary).
+    ChArUco boards only (a checkerboard has nothing to probe)."""
     det = cv2.aruco.ArucoDetector(board.aruco_dictionary(), cv2.aruco.DetectorParameters())
     for img in (gray, 255 - gray):
         for view in (img, cv2.flip(img, 1)):
