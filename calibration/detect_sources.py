@@ -199,7 +199,7 @@ def _detect_cached(source: CameraSource, board: Board, step: int,
     d = detect_source(source, board, step, sample=sample[0], motion_threshold=sample[1],
                       decode_threads=decode_threads, pool=pool)
     if path is not None:
-        from .atomic import atomic_path
+        from poses.atomic import atomic_path
 
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             v = d.variant

@@ -1,17 +1,15 @@
-"""Exceptions shared by tripose's packages.
+"""Exceptions of the calibration package.
 
-``InputError`` is a ``ValueError`` whose message names the file, camera or field at fault and
-says what was expected; the CLI prints it without a traceback. ``CalibrationError`` reports a
-solve that failed on valid input (e.g. cameras that share no views).
+``InputError`` is :class:`poses.errors.InputError` (one class for every package), re-exported
+here so ``except calibration.InputError`` keeps working. ``CalibrationError`` reports a solve
+that failed on valid input (e.g. cameras that share no views).
 """
 
 from __future__ import annotations
 
+from poses.errors import InputError
+
 __all__ = ["InputError", "CalibrationError"]
-
-
-class InputError(ValueError):
-    """Bad user input: a file, camera, key or option that is missing or malformed."""
 
 
 class CalibrationError(RuntimeError):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import toml
 
-from .atomic import write_text_atomic
+from poses.atomic import write_text_atomic
+
 from .board import Board
 from .errors import InputError
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, write_text_atomic
+
 from .rotation import rodrigues_to_matrix
 
 __all__ = ["write_report", "plot_coverage", "plot_rig", "plot_residuals"]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import toml
 
-from .atomic import write_text_atomic
+from poses.atomic import write_text_atomic
+
 from .rig import CameraRig
 
 __all__ = ["save_rig", "to_anipose_toml", "to_calibration_dict"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path
+from poses.atomic import atomic_path
 
 __all__ = ["DLCTable", "from_dlc_file", "to_dlc_dataframe", "to_dlc_file", "is_dlc_file"]
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_path, write_json_atomic
+from poses.atomic import atomic_path, write_json_atomic
+
 from .dataset import LabeledFrames, load_labeled_data
 from .inference import Predictor
 from .metrics import error_summary, predict_frames

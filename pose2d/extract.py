@@ -12,7 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, write_text_atomic
+
 from .dlc_format import from_dlc_file
 
 __all__ = ["extract_frames", "extract_outliers", "outlier_scores"]

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_path, write_json_atomic
+from poses.atomic import atomic_path, write_json_atomic
+
 from .model import PoseNet
 
 __all__ = ["FORMAT", "VERSION", "read_settings", "write_settings", "save_state", "load_state",

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import write_json_atomic
+from poses.atomic import write_json_atomic
+
 from .augment import AugmentConfig, augment_batch
 from .dataset import LabeledFrames, load_labeled_data, make_split, swap_pairs
 from .inference import Predictor, bf16_supported, resolve_device, to_tensor

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calibration.atomic import atomic_path
 from calibration.errors import InputError
+from poses.atomic import atomic_path
 
 __all__ = ["joint_angles", "save_angles"]
 

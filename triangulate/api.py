@@ -257,7 +257,7 @@ def triangulate(rig, points2d, scores=None, method: str = "dlt", **options) -> T
         solves and view errors (:mod:`._kernels`), and optim its compiled cost, normal
         equations, conjugate gradients and uncertainty (:mod:`._optim_kernels`); same
         results as the numpy paths (``kernel=False``) to rounding.
-        ``skeleton`` (None): a :class:`~triangulate.skeleton.Skeleton` whose bodyparts are the
+        ``skeleton`` (None): a :class:`~poses.skeleton.Skeleton` whose bodyparts are the
         joints; optim uses its limbs (others ignore it).
         optim's own options are listed in :data:`triangulate.optimize.OPTIM_DEFAULTS`.
 

@@ -142,12 +142,12 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     path : Path written
     """
     from calibration.load_rig import load_rig
+    from poses.skeleton import load_skeleton
 
     from .api import triangulate
     from .filters import fill_gaps as _fill
     from .filters import lowpass
     from .save_3d import pose3d_from_result, save_pose3d
-    from .skeleton import load_skeleton
 
     rig = load_rig(calibration)
     skel = load_skeleton(skeleton) if skeleton is not None else None

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calibration.atomic import atomic_path
+from poses.atomic import atomic_path
 
 __all__ = ["to_dlc_file", "to_dlc_dataframe"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calibration.atomic import atomic_path
 from calibration.errors import InputError
+from poses.atomic import atomic_path
 
 from .load_3d import Pose3D
 

@@ -12,8 +12,8 @@ import json
 import logging
 from pathlib import Path
 
-from calibration.atomic import write_text_atomic
 from calibration.report import write_report
+from poses.atomic import write_text_atomic
 
 __all__ = ["write_calibration_report"]
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from calibration import load_rig
-from calibration.atomic import write_text_atomic
+from poses.atomic import write_text_atomic
 from triangulate import load_skeleton
 
 from .demo_model import SHIPPED_MODEL, model_record, read_training_record, train_model

@@ -15,7 +15,7 @@ import numpy as np
 
 from calibration.errors import InputError
 from calibration.rig import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 from . import colors
 from .overlay import draw_keypoints, draw_label, draw_skeleton

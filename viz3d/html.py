@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.atomic import write_text_atomic
 from calibration.errors import InputError
 from calibration.rig import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.atomic import write_text_atomic
+from poses.skeleton import Skeleton
 
 from .render import build_scene
 from .validate import check_frame, check_points3d, check_suffix

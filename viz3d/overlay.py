@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from calibration.errors import InputError
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 from . import colors
 from .validate import (

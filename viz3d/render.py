@@ -9,7 +9,7 @@ import numpy as np
 
 from calibration.errors import InputError
 from calibration.rig import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 from ._offscreen import require_display
 from .scene import SkeletonScene, new_plotter, screenshot

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from calibration.rig import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 from . import colors
 from ._offscreen import import_pyvista

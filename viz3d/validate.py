@@ -13,7 +13,7 @@ import numpy as np
 
 from calibration.errors import InputError
 from calibration.rig import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 __all__ = [
     "check_points3d",

@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from calibration.atomic import atomic_path
 from calibration.errors import InputError
+from poses.atomic import atomic_path
 
 __all__ = ["VideoReader", "mp4_writer", "write_image"]
 

@@ -211,7 +211,7 @@ def scaling() -> dict:
     logging.getLogger("triangulate").setLevel(logging.ERROR)
     rows = []
     skel = skeleton20()
-    from triangulate.skeleton import Skeleton
+    from poses.skeleton import Skeleton
 
     sk4 = Skeleton(skel.bodyparts[:4], limbs=skel.limbs[:3])
     for n_frames, n_cams, methods in [(1_000, 4, "dlt ransac optim"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from poses.skeleton import Skeleton
 from tests.triangulate.synthetic import make_scene
-from triangulate.skeleton import Skeleton
 from tripose.synth.forelimb import FORELIMB_SKELETON, simulate_reach
 from tripose.synth.rig import make_rig
 

@@ -140,7 +140,7 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
     rig = random_rig(np.random.default_rng(0), 2)
     p = rig.save(tmp_path / "cal.toml")
     before = p.read_text()
-    import calibration.atomic as atomic
+    import poses.atomic as atomic
 
     def boom(*_):
         raise OSError("disk full")

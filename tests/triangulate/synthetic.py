@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from calibration import CameraRig
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 from tripose.synth.detections import burst_mask, simulate_detections
 from tripose.synth.forelimb import FORELIMB_SKELETON, SEGMENT_LENGTHS, simulate_reach
 from tripose.synth.rig import make_rig

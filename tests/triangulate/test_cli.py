@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from poses.skeleton import save_skeleton
 from triangulate.load_3d import load_pose3d
 from triangulate.save_2d import to_dlc_file
-from triangulate.skeleton import save_skeleton
 from tripose.cli import main
 
 

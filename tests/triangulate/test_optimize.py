@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from calibration.errors import InputError
+from poses.skeleton import Skeleton
 from triangulate.api import triangulate
 from triangulate.normal_system import _dtd, _dtd_diagonals
-from triangulate.skeleton import Skeleton
 
 from .synthetic import errors_3d, make_scene
 

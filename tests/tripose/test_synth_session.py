@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from calibration import load_board, load_rig
+from poses.skeleton import load_skeleton
 from triangulate.load_2d import from_dlc_file
-from triangulate.skeleton import load_skeleton
 from tripose.cli import main
 from tripose.synth import load_points3d_csv, simulate_detections
 

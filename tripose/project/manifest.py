@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from calibration.atomic import write_text_atomic
+from poses.atomic import write_text_atomic
 
 __all__ = ["file_stamp", "stamp_inputs", "is_up_to_date", "write_manifest", "read_manifest",
            "MANIFEST_VERSION"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import toml
 
-from calibration.atomic import atomic_path, write_text_atomic
 from calibration.errors import InputError
+from poses.atomic import atomic_path, write_text_atomic
 
 from .config import CONFIG_NAME, config_template, validate_config
 

@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def load_skeleton_spec(spec: str | dict):
-    """A :class:`~triangulate.skeleton.Skeleton` from a TOML path or an inline table."""
-    from triangulate.skeleton import load_skeleton, skeleton_from_dict
+    """A :class:`~poses.skeleton.Skeleton` from a TOML path or an inline table."""
+    from poses.skeleton import load_skeleton, skeleton_from_dict
 
     if isinstance(spec, dict):
         return skeleton_from_dict(spec, where="config.toml [project] skeleton")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from triangulate.skeleton import Skeleton
+from poses.skeleton import Skeleton
 
 from .rig import ARENA_CENTER
 

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from calibration import load_rig
-from calibration.atomic import atomic_path
+from poses.atomic import atomic_path
+from poses.skeleton import load_skeleton
 from triangulate.load_2d import from_dlc_file
-from triangulate.skeleton import load_skeleton
 
 __all__ = ["read_frame", "draw_keypoints", "session_preview"]
 

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from calibration import CameraRig, save_board
-from calibration.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, write_text_atomic
+from poses.skeleton import Skeleton, save_skeleton
 from triangulate.save_2d import to_dlc_file
-from triangulate.skeleton import Skeleton, save_skeleton
 
 from .detections import SimulatedDetections, simulate_detections
 from .rig import default_board, make_rig

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import toml
 
-from calibration.atomic import write_text_atomic
-from calibration.errors import InputError
+from .atomic import write_text_atomic
+from .errors import InputError
 
 __all__ = ["Skeleton", "load_skeleton", "save_skeleton", "skeleton_from_dict"]
 

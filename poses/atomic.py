@@ -1,7 +1,8 @@
-"""Atomic file writes (a copy of ``calibration.atomic``; ``pose2d`` imports no other package).
+"""Atomic file writes: write beside the target, then rename, so a failed run loses nothing.
 
-Write beside the target, then rename, so a failed or interrupted run never leaves a truncated
-file where a good one was.
+The one copy in tripose. Files are created with the usual permissions (0666 less the umask,
+so 0644 under the common umask 022), never mkstemp's 0600: a lab group reads a colleague's
+outputs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic"]
+__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "file_mode"]
+
+
+def file_mode() -> int:
+    """Permission bits of a newly created file under the current umask (e.g. 0o644)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -25,7 +33,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     path : str or Path
         The final file. Its folder is created when missing.
     suffix : str, optional
-        Suffix of the temporary file (defaults to the target's).
+        Suffix of the temporary file (defaults to the target's, so writers that pick a
+        format from the extension keep working).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,6 +46,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, file_mode())  # mkstemp creates 0600; give the usual bits
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
