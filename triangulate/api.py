@@ -1,4 +1,5 @@
-"""``triangulate()``: 2D detections of a calibrated rig to 3D points, and its result type.
+"""``triangulate()``: 2D detections of a calibrated rig to 3D points (the result type is in
+:mod:`.result`, the methods in :mod:`.methods`).
 
 >>> res = triangulate(rig, points2d, scores, method="ransac")  # doctest: +SKIP
 >>> res.points3d.shape  # (n_frames, n_joints, 3) rig units  # doctest: +SKIP
@@ -7,25 +8,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from calibration.errors import InputError
 
-from ._dlt_kernel import dlt_fused
-from ._kernels import kernel_supported
-from .dlt import rig_arrays, triangulate_dlt
-from .prepare import chunk_bounds, evaluate, prepare_chunk
-from .ransac import triangulate_ransac
-from .validators import (
-    METHODS,
-    check_choice,
-    check_chunk,
-    check_points2d,
-    check_range,
-    check_scores,
-)
+from .methods import METHODS, method_defaults
+from .result import Triangulation, _finite3
+from .validators import check_choice, check_points2d, check_range, check_scores
 
 __all__ = ["Triangulation", "triangulate", "DEFAULTS"]
 
@@ -45,172 +35,10 @@ DEFAULTS = {
 }
 
 
-@dataclass
-class Triangulation:
-    """3D points and their per-point quality.
-
-    Attributes
-    ----------
-    points3d : (n_frames, n_joints, 3) float64, rig units; NaN where not triangulated
-    reprojection_error : (n_frames, n_joints) pixels
-        Mean distance between the used detections and the point's projections.
-    n_cams : (n_frames, n_joints) int16
-        Views used (0 where the point is NaN).
-    score : (n_frames, n_joints) float32
-        Lowest detection score among the used views (as anipose).
-    inliers : (n_cams, n_frames, n_joints) bool
-        Which views were used.
-    camera_errors : (n_cams, n_frames, n_joints) float32 pixels
-        Error of every valid detection (used or not) against the 3D point.
-    uncertainty : (n_frames, n_joints) float64 or None
-        Standard deviation of the 3D point (rig units, RMS over x, y, z) from the solver's
-        normal equations (``method="optim"``).
-    camera_names : list of str
-    units : str
-    method : str
-    options : dict
-        Options used (defaults filled in).
-    warnings : list of str
-        Problems found in the data (e.g. a camera that disagrees with the others).
-    extra : dict
-        Method-specific outputs (optim: ``limb_lengths``, ``iterations``).
-    """
-
-    points3d: np.ndarray
-    reprojection_error: np.ndarray
-    n_cams: np.ndarray
-    score: np.ndarray
-    inliers: np.ndarray
-    camera_errors: np.ndarray
-    camera_names: list[str]
-    units: str
-    method: str
-    options: dict = field(default_factory=dict)
-    uncertainty: np.ndarray | None = None
-    warnings: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
-    _report: list | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def n_frames(self) -> int:
-        """Number of frames."""
-        return self.points3d.shape[0]
-
-    @property
-    def n_joints(self) -> int:
-        """Number of joints."""
-        return self.points3d.shape[1]
-
-    def camera_report(self) -> list[dict]:
-        """Per camera: detections, fraction used and median errors (pixels).
-
-        Returns
-        -------
-        list of dict
-            Keys ``camera``, ``detections`` (valid ones at triangulated points), ``used``
-            (fraction), ``median_error`` (all its detections), ``median_error_used``. Medians
-            of long recordings are taken over an evenly strided sample of 200000 detections.
-        """
-        if self._report is not None:
-            return self._report
-        out = []
-        for c, name in enumerate(self.camera_names):
-            err = self.camera_errors[c].ravel()
-            e, u = _report_sample(err), _report_sample(self.inliers[c].ravel())
-            valid = np.isfinite(e)
-            n = int(np.isfinite(err).sum())
-            used = u & valid
-            out.append({
-                "camera": name,
-                "detections": n,
-                "used": float(used.sum() / valid.sum()) if valid.any() else float("nan"),
-                "median_error": _median(e[valid]) if valid.any() else float("nan"),
-                "median_error_used": _median(e[used]) if used.any() else float("nan"),
-            })
-        self._report = out
-        return out
-
-    def disagreeing_cameras(self, factor: float = 3.0, min_error: float | None = None) -> list:
-        """Cameras whose detections disagree with the 3D points of the others.
-
-        A camera is flagged when the median error of its detections exceeds both
-        ``min_error`` (default: twice the inlier threshold) and ``factor`` times the median of
-        the other cameras' median errors (robust methods leave a wrong camera out, so the
-        others fit well and the wrong one does not). Twice the threshold keeps a merely
-        less accurate camera of a 3-camera rig (whose two others always agree) unflagged.
-
-        Returns
-        -------
-        list of str
-        """
-        if min_error is None:
-            min_error = 2.0 * float(self.options.get("reproj_threshold", 10.0))
-        if not self._may_exceed(min_error):
-            return []
-        rep = self.camera_report()
-        med = np.array([r["median_error"] for r in rep])
-        flagged = []
-        for c, r in enumerate(rep):
-            others = np.delete(med, c)
-            others = others[np.isfinite(others)]
-            if not np.isfinite(med[c]) or others.size == 0:
-                continue
-            if med[c] > min_error and med[c] > factor * np.median(others):
-                flagged.append(r["camera"])
-        return flagged
-
-    def _may_exceed(self, threshold: float) -> bool:
-        """Whether any camera's ``median_error`` can exceed ``threshold`` (pixels).
-
-        A median exceeds it only if at least half of the (sampled, as in
-        :meth:`camera_report`) valid errors do: two counts per camera instead of the medians.
-        """
-        if self._report is not None:
-            return True
-        for c in range(len(self.camera_names)):
-            e = _report_sample(self.camera_errors[c].ravel())
-            n = int(np.count_nonzero(np.isfinite(e)))
-            if n and int(np.count_nonzero(e > threshold)) >= n - n // 2:
-                return True
-        return False
-
-    def __repr__(self) -> str:
-        ok = np.isfinite(self.points3d).all(-1)
-        med = np.nanmedian(self.reprojection_error) if ok.any() else float("nan")
-        return (f"Triangulation({self.method}, {self.n_frames} frames x {self.n_joints} joints, "
-                f"{ok.mean():.0%} triangulated, median error {med:.2f} px, "
-                f"units={self.units!r})")
-
-
-def _report_sample(a: np.ndarray) -> np.ndarray:
-    """Every ``max(1, a.size // 200000)``-th element of ``a`` (1-D): the sample of reports."""
-    return a[::max(1, a.size // 200_000)]
-
-
-def _median(x: np.ndarray) -> float:
-    """``np.median`` of a non-empty 1-D array without NaN, ~8x faster (one partition)."""
-    n = x.size
-    k = n // 2
-    part = np.partition(x, k)
-    if n % 2:
-        return float(part[k])
-    return float(np.mean(np.array([part[:k].max(), part[k]])))
-
-
-def _finite3(a: np.ndarray) -> np.ndarray:
-    """``np.isfinite(a).all(-1)`` for a last axis of 3, without the slow short reduction."""
-    return np.isfinite(a[..., 0]) & np.isfinite(a[..., 1]) & np.isfinite(a[..., 2])
-
-
 def _options(method: str, options: dict) -> dict:
-    known = set(DEFAULTS)
-    if method == "optim":
-        from .optimize import OPTIM_DEFAULTS
-
-        known |= set(OPTIM_DEFAULTS)
-        opts = {**DEFAULTS, **OPTIM_DEFAULTS}
-    else:
-        opts = dict(DEFAULTS)
+    extra = method_defaults(method)
+    known = set(DEFAULTS) | set(extra)
+    opts = {**DEFAULTS, **extra}
     unknown = sorted(set(options) - known)
     if unknown:
         raise InputError(f"unknown option(s) {unknown} for method {method!r}; "
@@ -273,78 +101,14 @@ def triangulate(rig, points2d, scores=None, method: str = "dlt", **options) -> T
     InputError
         Bad shapes, scores outside [0, 1], unknown method or option.
     """
-    check_choice(method, METHODS, "method")
+    check_choice(method, list(METHODS), "method")
     p = check_points2d(points2d, rig.n_cams, rig.names)
     n_cams, n_frames, n_joints, _ = p.shape
     s = check_scores(scores, (n_cams, n_frames, n_joints))
     opts = _options(method, options)
-    if method == "optim":
-        from .optimize import triangulate_optim
-
-        result = triangulate_optim(rig, p, s, opts)
-    else:
-        result = _triangulate_independent(rig, p, s, method, opts)
+    result = METHODS[method](rig, p, s, opts)
     _check_cameras(result)
     return result
-
-
-def _triangulate_independent(rig, p, s, method: str, opts: dict) -> Triangulation:
-    """DLT or RANSAC, chunk by chunk."""
-    n_cams, n_frames, n_joints, _ = p.shape
-    rng = np.random.default_rng(opts["rng"])
-    per_chunk = max(int(opts["chunk_points"]) // max(n_joints, 1), 1)
-    fused = method == "dlt" and opts["kernel"] and kernel_supported(rig)
-    # the fused kernel writes every element: no need to fill
-    new = (lambda shape, fill, dtype=np.float64: np.empty(shape, dtype)) if fused else np.full
-    X = new((n_frames, n_joints, 3), np.nan)
-    reproj = new((n_frames, n_joints), np.nan)
-    ncams = new((n_frames, n_joints), 0, np.int16)
-    score = new((n_frames, n_joints), np.nan, np.float32)
-    inliers = new((n_cams, n_frames, n_joints), False, bool)
-    cam_err = new((n_cams, n_frames, n_joints), np.nan, np.float32)
-    out = {"points3d": X, "reprojection_error": reproj, "n_cams": ncams, "score": score,
-           "inliers": inliers, "camera_errors": cam_err}
-    if fused and opts["median_filter"] <= 1:
-        # no chunk copies: the kernel masks, undistorts and summarizes in place (contiguous
-        # inputs in one call; others a chunk at a time)
-        whole = p.flags.c_contiguous and (s is None or s.flags.c_contiguous)
-        ok = True
-        for start, stop in [(0, n_frames)] if whole else chunk_bounds(n_frames, per_chunk):
-            ok &= dlt_fused(rig, p[:, start:stop], None if s is None else s[:, start:stop],
-                            opts["score_threshold"], out, start=start,
-                            check_inf=opts["nonfinite"] == "error")
-        if not ok:
-            for start, stop in chunk_bounds(n_frames, per_chunk):  # raises with a position
-                check_chunk(p[:, start:stop], None if s is None else s[:, start:stop],
-                            rig.names, start=start, nonfinite=opts["nonfinite"])
-        return Triangulation(camera_names=rig.names, units=rig.units, method=method,
-                             options=opts, **out)
-    if not fused:
-        R, t, f = rig_arrays(rig)
-    for start, stop in chunk_bounds(n_frames, per_chunk):
-        if stop <= start:
-            continue
-        ch = prepare_chunk(rig, p, s, start, stop, opts["score_threshold"],
-                           opts["median_filter"], opts["nonfinite"], undistort=not fused,
-                           kernel=opts["kernel"])
-        n = (stop - start) * n_joints
-        w = ch.weights.reshape(n_cams, n)
-        if fused:  # median-filtered detections, already masked
-            dlt_fused(rig, ch.pixels, ch.weights, 0.0, out, start=start)
-            continue
-        u = ch.normalized.reshape(n_cams, n, 2)
-        if method == "dlt":
-            Xc, used = triangulate_dlt(u, w, R, t, f)
-        else:
-            Xc, used = triangulate_ransac(u, w, R, t, f, opts["reproj_threshold"],
-                                          opts["max_pairs"], rng, kernel=opts["kernel"])
-        Xc = Xc.reshape(stop - start, n_joints, 3)
-        used = used.reshape(n_cams, stop - start, n_joints)
-        err, rep, nc, sc = evaluate(rig, Xc, ch.pixels, ch.weights, used)
-        X[start:stop], reproj[start:stop], ncams[start:stop] = Xc, rep, nc
-        score[start:stop], inliers[:, start:stop], cam_err[:, start:stop] = sc, used, err
-    return Triangulation(camera_names=rig.names, units=rig.units, method=method, options=opts,
-                         **out)
 
 
 def _check_cameras(result: Triangulation) -> None:

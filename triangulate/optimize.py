@@ -44,6 +44,7 @@ from .dlt import rig_arrays
 from .normal_system import _diff_coeffs, _dtd, _pcg, _System, dense_frame_matrix
 from .prepare import evaluate, prepare_chunk
 from .ransac import triangulate_ransac
+from .result import Triangulation
 from .validators import check_range
 
 __all__ = ["OPTIM_DEFAULTS", "triangulate_optim", "solve_chunk", "interpolate_tracks"]
@@ -361,8 +362,6 @@ def triangulate_optim(rig, p, s, opts: dict):
     -------
     Triangulation
     """
-    from .api import Triangulation
-
     d = check_range(opts["n_deriv_smooth"], "n_deriv_smooth", 0, 4, integer=True)
     check_range(opts["smooth"], "smooth", 0.0)
     check_range(opts["limb_tolerance"], "limb_tolerance", 0.0, low_open=True)

@@ -14,7 +14,6 @@ import numpy as np
 from calibration.errors import InputError
 
 __all__ = [
-    "METHODS",
     "check_points2d",
     "check_scores",
     "check_chunk",
@@ -23,9 +22,6 @@ __all__ = [
     "match_cameras",
     "check_skeleton_bodyparts",
 ]
-
-#: Triangulation methods accepted by :func:`triangulate.triangulate`.
-METHODS = ("dlt", "ransac", "optim")
 
 
 def check_choice(value: str, choices: Sequence[str], field: str) -> str:
