@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from poses.io.inputs import split_name
+
 from .errors import InputError
 
 __all__ = ["CameraSource", "parse_inputs", "natural_key", "VIDEO_SUFFIXES", "IMAGE_SUFFIXES"]
@@ -307,12 +309,7 @@ def parse_inputs(inputs: Sequence[str | Path]) -> list[CameraSource]:
     """
     specs = []
     for item in inputs:
-        text = str(item)
-        name, sep, rest = text.partition("=")
-        if sep and name and not Path(text).exists() and "/" not in name:
-            specs.append((name, rest))
-        else:
-            specs.append((None, text))
+        specs.append(split_name(item))
     if len(specs) < 2:
         raise InputError(f"calibration needs at least 2 cameras, got {len(specs)} input(s)")
     sources = [_make_source(n, s) for n, s in specs]

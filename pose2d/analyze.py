@@ -15,11 +15,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .dlc_format import to_dlc_file
+from poses.io.dlc import save_dlc
+from poses.model import DEFAULT_INDIVIDUAL, Poses
+
 from .inference import Predictor
 from .model_folder import load_model
 
-__all__ = ["analyze_video", "analyze_videos", "iter_batches", "scorer_name"]
+__all__ = ["analyze_video", "analyze_videos", "iter_batches", "scorer_name", "analysis_poses",
+           "write_analysis"]
 
 #: Scoremap peaks kept per bodypart and frame as Viterbi candidates.
 VITERBI_CANDIDATES = 4
@@ -35,6 +38,45 @@ def scorer_name(model_dir: str | Path, settings: dict) -> str:
 def _frame_count(cap) -> int:
     n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     return n if n > 0 else 0
+
+
+def _video_fps(cap) -> float | None:
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    return fps if np.isfinite(fps) and fps > 0 else None
+
+
+def analysis_poses(xy: np.ndarray, conf: np.ndarray, bodyparts: list[str], scorer: str,
+                   camera: str | None = None, fps: float | None = None) -> Poses:
+    """One video's keypoints as single-animal :class:`poses.Poses`.
+
+    Parameters
+    ----------
+    xy : (n_frames, n_joints, 2) pixels
+    conf : (n_frames, n_joints) likelihood in [0, 1]
+    bodyparts : list of n_joints str
+    scorer : str
+        Kept in ``attrs["scorer"]`` (DeepLabCut's scorer column level).
+    camera : str, optional
+        The video's stem.
+    fps : float, optional
+        The video's frame rate; None when the container does not say.
+
+    Returns
+    -------
+    Poses
+        One individual, :data:`poses.DEFAULT_INDIVIDUAL`.
+    """
+    return Poses.from_numpy(xy, conf, keypoints=list(bodyparts),
+                            individuals=[DEFAULT_INDIVIDUAL], fps=fps, units="px",
+                            camera=camera, source_software="tripose",
+                            attrs={"scorer": scorer})
+
+
+def write_analysis(out_h5: str | Path, poses: Poses) -> Path:
+    """Write analysis output as DeepLabCut does: ``out_h5`` (key ``df_with_missing``, table
+    format, columns ``(scorer, bodyparts, coords)`` with ``x, y, likelihood``) and the
+    ``.csv`` beside it, atomically (:func:`poses.io.dlc.save_dlc`)."""
+    return save_dlc(poses, out_h5, csv=True, scorer=poses.attrs.get("scorer"))
 
 
 def iter_batches(video: str | Path, batch_size: int, max_queue: int = 4):
@@ -121,6 +163,7 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
         raise FileNotFoundError(f"video {video} does not exist")
     cap = cv2.VideoCapture(str(video))
     expected = _frame_count(cap)
+    video_fps = _video_fps(cap)
     cap.release()
     xy_chunks, conf_chunks = [], []
     bar = None
@@ -150,9 +193,10 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
         from .filters import filter_track
 
         xy, conf = filter_track(xy, conf, method=filter)
-    to_dlc_file(out_h5, xy, conf, bodyparts, scorer=scorer, csv=True)
-    if n == 0:
+    if n == 0:  # nothing to keep: write no empty table that a rerun would skip
         raise ValueError(f"{video}: no frame could be decoded; check the file")
+    write_analysis(out_h5, analysis_poses(xy, conf, bodyparts, scorer, camera=video.stem,
+                                          fps=video_fps))
     if expected and n < expected - 2:  # containers may over-announce by a frame or two
         raise ValueError(f"{video}: decoding stopped at frame {n} of {expected}; the {n} "
                          f"frames analyzed so far are in {out_h5}; re-encode the video "

@@ -1,9 +1,12 @@
 """Labeled frames for training: DeepLabCut projects, labeled-data folders, synthetic sessions.
 
-Every loader returns a :class:`LabeledFrames` with images in memory (uint8 RGB) and labels
-``points2d: (n_frames, n_joints, 2)`` float64 pixels (DeepLabCut's convention: origin at the
-centre of the top-left pixel), NaN where a keypoint is not labeled. Frames with no labeled
-keypoint are skipped and counted.
+Every loader returns a :class:`LabeledFrames` with images in memory (uint8 RGB) and labels as
+one single-animal :class:`poses.Poses` (``labels.position (n_frames, 1, n_joints, 2)``
+float64 pixels, DeepLabCut's convention: origin at the centre of the top-left pixel; NaN
+where a keypoint is not labeled); ``points2d`` is its ``(n_frames, n_joints, 2)`` view.
+Label files are read by :func:`poses.io.dlc.load_dlc`. Frames with no labeled keypoint are
+skipped and counted. Multi-animal training sets (label files with several individuals) are
+not supported yet.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .dlc_format import from_dlc_file
+from poses.errors import InputError
+from poses.io.dlc import load_dlc
+from poses.model import DEFAULT_INDIVIDUAL, Poses
 
-__all__ = ["LabeledFrames", "load_labeled_data", "read_dlc_config", "swap_pairs", "make_split"]
+__all__ = ["LabeledFrames", "labels_poses", "load_labeled_data", "read_dlc_config", "swap_pairs",
+           "make_split"]
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +36,12 @@ class LabeledFrames:
     Attributes
     ----------
     images : list of (H, W, 3) uint8 RGB arrays (sizes may differ)
-    points2d : (n_frames, n_joints, 2) float64 pixels, NaN where unlabeled
+    labels : Poses
+        One individual (:data:`poses.DEFAULT_INDIVIDUAL`), one frame per image; keypoints
+        are the bodyparts, ``attrs["scorer"]`` the labeler, ``attrs["image_paths"]`` the
+        frame names, ``attrs["labels"]`` True (saved by :func:`poses.io.dlc.save_dlc` as a
+        ``CollectedData`` table).
     names : list of str, one per frame (``labeled-data/<video>/<image>`` or ``<video>#<frame>``)
-    bodyparts : list of str
-    scorer : str
     source : str
         Where the frames came from (for messages and the model folder).
     n_skipped : int
@@ -41,13 +49,26 @@ class LabeledFrames:
     """
 
     images: list
-    points2d: np.ndarray
+    labels: Poses
     names: list
-    bodyparts: list
-    scorer: str = "tripose"
     source: str = ""
     n_skipped: int = 0
     extra: dict = field(default_factory=dict)
+
+    @property
+    def points2d(self) -> np.ndarray:
+        """``(n_frames, n_joints, 2)`` float64 pixels, NaN where unlabeled (a view)."""
+        return self.labels.position[:, 0]
+
+    @property
+    def bodyparts(self) -> list[str]:
+        """The keypoint names."""
+        return list(self.labels.keypoints)
+
+    @property
+    def scorer(self) -> str:
+        """The labeler (DeepLabCut's scorer)."""
+        return str(self.labels.attrs.get("scorer") or "tripose")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -58,10 +79,32 @@ class LabeledFrames:
 
     def subset(self, idx) -> LabeledFrames:
         """The frames at positions ``idx``."""
-        idx = list(idx)
-        return LabeledFrames([self.images[i] for i in idx], self.points2d[idx],
-                             [self.names[i] for i in idx], self.bodyparts, self.scorer,
-                             self.source, 0)
+        idx = np.asarray(list(idx), dtype=np.int64)
+        names = [self.names[i] for i in idx]
+        labels = self.labels.frames(idx)
+        labels = labels.replace(attrs={**labels.attrs, "image_paths": names})
+        return LabeledFrames([self.images[i] for i in idx], labels, names, self.source, 0)
+
+
+def labels_poses(points2d: np.ndarray, names: list[str], bodyparts: list[str], scorer: str,
+                 source_software: str = "DeepLabCut") -> Poses:
+    """Single-animal label :class:`poses.Poses` from ``(n_frames, n_joints, 2)`` pixels, one
+    frame per name (kept as ``attrs["image_paths"]``)."""
+    pts = np.asarray(points2d, dtype=np.float64).reshape(len(names), len(bodyparts), 2)
+    return Poses.from_numpy(pts, keypoints=list(bodyparts), individuals=[DEFAULT_INDIVIDUAL],
+                            units="px", source_software=source_software,
+                            attrs={"scorer": scorer, "labels": True,
+                                   "image_paths": list(names), "index_levels": 1})
+
+
+def _read_single(path: Path) -> Poses:
+    """A DeepLabCut table of one animal (labels or analysis), read by ``load_dlc``."""
+    poses = load_dlc(path)
+    if poses.n_individuals != 1:
+        raise InputError(f"{path}: multi-animal training sets are not supported yet (this "
+                         f"file labels individuals {poses.individuals}); use a "
+                         f"single-animal DeepLabCut project")
+    return poses
 
 
 def read_dlc_config(path: str | Path) -> dict:
@@ -147,19 +190,23 @@ def _from_label_folders(folders: list[Path], project: Path | None, bodyparts: li
     n_skipped = 0
     for folder in folders:
         for lf in _label_files(folder):
-            table = from_dlc_file(lf)
+            table = _read_single(lf)
             if bodyparts is None:
-                bodyparts = table.bodyparts
-            unknown = [b for b in table.bodyparts if b not in bodyparts]
+                bodyparts = list(table.keypoints)
+            unknown = [b for b in table.keypoints if b not in bodyparts]
             if unknown:
                 raise ValueError(f"{lf} labels bodyparts {unknown} that the project does not "
                                  f"list ({bodyparts}); add them to config.yaml 'bodyparts' or "
                                  f"relabel")
-            order = [table.bodyparts.index(b) if b in table.bodyparts else -1 for b in bodyparts]
+            order = [table.keypoints.index(b) if b in table.keypoints else -1
+                     for b in bodyparts]
             xy = np.where(np.array(order)[None, :, None] >= 0,
-                          table.points2d[:, np.maximum(order, 0)], np.nan)
-            scorer = scorer or table.scorer
-            for name, p in zip(table.index, xy, strict=True):
+                          table.position[:, 0][:, np.maximum(order, 0)], np.nan)
+            scorer = scorer or table.attrs.get("scorer")
+            rows = table.attrs.get("image_paths")
+            if rows is None:  # numeric rows: frame numbers stand for the image names
+                rows = [str(f) for f in table.frame_index]
+            for name, p in zip(rows, xy, strict=True):
                 if not np.isfinite(p).all(axis=1).any():
                     n_skipped += 1
                     continue
@@ -176,8 +223,9 @@ def _from_label_folders(folders: list[Path], project: Path | None, bodyparts: li
                          f"or .csv with at least one labeled keypoint")
     if n_skipped:
         log.warning("skipped %d frame(s) with no labeled keypoint", n_skipped)
-    return LabeledFrames(images, np.asarray(points, dtype=np.float64), names, list(bodyparts),
-                         scorer or "tripose", n_skipped=n_skipped)
+    scorer = str(scorer or "tripose")
+    return LabeledFrames(images, labels_poses(points, names, list(bodyparts), scorer), names,
+                         n_skipped=n_skipped)
 
 
 def _from_synth_session(root: Path, max_per_camera: int) -> LabeledFrames:
@@ -188,11 +236,11 @@ def _from_synth_session(root: Path, max_per_camera: int) -> LabeledFrames:
     images, points, names, bodyparts, n_skipped = [], [], [], None, 0
     for video in videos:
         lf = truth / f"{video.stem}.h5"
-        table = from_dlc_file(lf)
-        bodyparts = bodyparts or table.bodyparts
-        xy = table.points2d.copy()
-        if table.scores is not None:
-            xy[table.scores < 0.5] = np.nan  # occluded: a labeler would not mark it
+        table = _read_single(lf)
+        bodyparts = bodyparts or list(table.keypoints)
+        xy = table.position[:, 0].copy()
+        if not table.attrs.get("labels"):
+            xy[table.confidence[:, 0] < 0.5] = np.nan  # occluded: a labeler would not mark it
         keep = np.flatnonzero(np.isfinite(xy).all(axis=2).any(axis=1))
         n_skipped += len(xy) - len(keep)
         step = max(1, int(np.ceil(len(keep) / max_per_camera)))
@@ -208,8 +256,8 @@ def _from_synth_session(root: Path, max_per_camera: int) -> LabeledFrames:
                 points.append(xy[i])
                 names.append(f"{video.name}#{i}")
         cap.release()
-    return LabeledFrames(images, np.asarray(points), names, bodyparts, "tripose",
-                         n_skipped=n_skipped)
+    return LabeledFrames(images, labels_poses(points, names, bodyparts, "tripose", "tripose"),
+                         names, n_skipped=n_skipped)
 
 
 def load_labeled_data(path: str | Path, max_per_camera: int = 60) -> LabeledFrames:

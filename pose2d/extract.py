@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from poses.atomic import atomic_path, write_text_atomic
-
-from .dlc_format import from_dlc_file
+from poses.errors import InputError
+from poses.io.dlc import load_dlc
 
 __all__ = ["extract_frames", "extract_outliers", "outlier_scores"]
 
@@ -171,9 +171,15 @@ def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Pat
     list of int
         Frame numbers written; ``out_dir/outliers.csv`` lists them with their reasons.
     """
-    table = from_dlc_file(analysis)
-    if table.scores is None:
-        raise ValueError(f"{analysis} has no likelihood column; pass analysis output, not labels")
+    table = load_dlc(analysis)
+    if table.attrs.get("labels"):
+        raise InputError(f"{analysis} has no likelihood column; pass analysis output, not "
+                         f"labels")
+    if table.n_individuals != 1:
+        raise InputError(f"{analysis}: multi-animal analysis output (individuals "
+                         f"{table.individuals}) is not supported yet; pass a single-animal "
+                         f"table")
+    xy, conf = table.single(0)
     rep = None
     if pose3d_csv is not None:
         import pandas as pd
@@ -183,11 +189,10 @@ def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Pat
         if not cols:
             raise ValueError(f"{pose3d_csv} has no '<bodypart>_error' column; expected an "
                              f"anipose pose-3d CSV")
-        rep = np.full(len(table.points2d), np.nan)
+        rep = np.full(len(xy), np.nan)
         m = min(len(rep), len(df))
         rep[:m] = df[cols].to_numpy(float)[:m].max(axis=1)
-    flags = outlier_scores(table.points2d, table.scores, pcutoff, jump_px, rep,
-                           max_reprojection_px)
+    flags = outlier_scores(xy, conf, pcutoff, jump_px, rep, max_reprojection_px)
     cand = np.flatnonzero(flags["any"])
     if len(cand) > n:  # spread over time: one per equal-count bin, random within the bin
         rng = np.random.default_rng(seed)

@@ -9,7 +9,8 @@ over time with likelihood 0 (so triangulation ignores them unless asked otherwis
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
+
+from poses.filters import check_window, median_outliers
 
 from .validators import check_track
 
@@ -34,6 +35,10 @@ def median_filter_track(xy: np.ndarray, conf: np.ndarray, size: int = 13,
                         offset_threshold: float = 25.0, score_threshold: float = 0.05):
     """Anipose's ``medfilt``: reject points far from the running median, interpolate them.
 
+    The running median and the outlier rule are :mod:`poses.filters`' (the same as
+    ``triangulate``'s ``median_filter_2d`` with an offset threshold): NaN-aware, so missing
+    points neither count nor get invented in the median.
+
     Parameters
     ----------
     xy : (n_frames, n_joints, 2) pixels
@@ -41,21 +46,19 @@ def median_filter_track(xy: np.ndarray, conf: np.ndarray, size: int = 13,
     size : int
         Median window, frames (odd).
     offset_threshold : float
-        Pixels (|dx| + |dy|) from the median beyond which a point is rejected.
+        Pixels (|dx| + |dy|) from the median at or beyond which a point is rejected.
     score_threshold : float
         Points with lower likelihood are rejected too.
 
     Returns
     -------
     xy : (n_frames, n_joints, 2), conf : (n_frames, n_joints)
+        Rejected and missing points linearly interpolated over time, with likelihood 0.
     """
-    if size < 1 or size % 2 == 0:
-        raise ValueError(f"median window must be odd and positive, got {size}")
+    size = check_window(size)
     xy, conf = check_track(xy, conf)
-    filled = _interpolate(xy, ~np.isfinite(xy).all(axis=2))
-    med = median_filter(filled, size=(size, 1, 1), mode="nearest")
-    err = np.abs(xy - med).sum(axis=2)
-    bad = ~(err < offset_threshold) | (conf < score_threshold)
+    bad = (median_outliers(xy, size, offset_threshold) | ~np.isfinite(xy).all(axis=2)
+           | (conf < score_threshold))
     out = _interpolate(xy, bad)
     c = np.where(bad, 0.0, conf)
     return out, c

@@ -17,11 +17,24 @@ from pathlib import Path
 __all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "file_mode"]
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it (``/proc``), since
+    setting it to read it would race with threads that create files meanwhile."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def file_mode() -> int:
     """Permission bits of a newly created file under the current umask (e.g. 0o644)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    return 0o666 & ~_umask()
 
 
 @contextlib.contextmanager

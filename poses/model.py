@@ -23,6 +23,9 @@ from .errors import InputError
 
 __all__ = ["Poses", "PoseViews", "default_individuals", "DEFAULT_INDIVIDUAL"]
 
+#: ``attrs`` keys holding one entry per frame (sliced with the frames).
+PER_FRAME_ATTRS = ("image_paths",)
+
 #: Name of the one individual of single-animal data (formats without individual names).
 DEFAULT_INDIVIDUAL = "ind1"
 
@@ -267,9 +270,14 @@ class Poses:
             idx = np.asarray(index)
             if idx.dtype == bool:
                 idx = np.flatnonzero(idx)
+        attrs = dict(self.attrs)
+        for key in PER_FRAME_ATTRS:  # e.g. the image paths of label rows
+            value = attrs.get(key)
+            if isinstance(value, (list, tuple)) and len(value) == self.n_frames:
+                attrs[key] = [value[i] for i in idx]
         return self.replace(position=self.position[idx], confidence=self.confidence[idx],
                             frame_index=self.frame_index[idx],
-                            quality={k: v[idx] for k, v in self.quality.items()})
+                            quality={k: v[idx] for k, v in self.quality.items()}, attrs=attrs)
 
     def single(self, individual=0) -> tuple[np.ndarray, np.ndarray]:
         """One individual's arrays: ``(n_frames, n_keypoints, n_space)`` positions and

@@ -1,6 +1,6 @@
 """The synthetic calibration scene: the printed board's texture and a cluttered background.
 
-Used by :mod:`tripose.synth.render_board`.
+Used by :mod:`synth.render_board`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A synthetic mouse forelimb: skeleton, segment sizes and reach-grasp-retract kinematics.
 
-World frame as in :mod:`tripose.synth.rig`: mm, z up, floor at z = 0. The (right) forelimb
-reaches along +x from a shoulder behind and above :data:`~tripose.synth.rig.ARENA_CENTER` to
+World frame as in :mod:`synth.rig`: mm, z up, floor at z = 0. The (right) forelimb
+reaches along +x from a shoulder behind and above :data:`~synth.rig.ARENA_CENTER` to
 a pellet just in front of and below it.
 
 Kinematic chain (every rotation composes on the right, in the parent's frame):
@@ -303,7 +303,7 @@ def simulate_reach(n_frames: int, rng: np.random.Generator, fps: float = 100.0) 
     points3d : (n_frames, 16, 3) mm
         World frame, bodyparts in the order of ``FORELIMB_SKELETON.bodyparts``. Every limb
         keeps its length in :data:`SEGMENT_LENGTHS` to rounding error; all points stay within
-        40 mm of :data:`~tripose.synth.rig.ARENA_CENTER`.
+        40 mm of :data:`~synth.rig.ARENA_CENTER`.
     """
     if isinstance(n_frames, bool) or int(n_frames) != n_frames or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}")

@@ -10,8 +10,8 @@ import numpy as np
 
 from calibration import load_rig
 from poses.atomic import atomic_path
+from poses.io.dlc import load_dlc
 from poses.skeleton import load_skeleton
-from triangulate.load_2d import from_dlc_file
 
 __all__ = ["read_frame", "draw_keypoints", "session_preview"]
 
@@ -136,7 +136,8 @@ def session_preview(session: str | Path, out_png: str | Path, behaviour_frame: i
             if np.isfinite(p).all():
                 cv2.drawMarker(cal, tuple(np.round(p).astype(int)), (0, 220, 0),
                                cv2.MARKER_CROSS, 9, 1)
-        pts, lik, _ = from_dlc_file(root / "ground_truth" / "pose2d" / f"{cam.name}.h5")
+        truth = load_dlc(root / "ground_truth" / "pose2d" / f"{cam.name}.h5")
+        pts, lik = truth.single()
         f = len(pts) // 3 if behaviour_frame is None else behaviour_frame
         frame = read_frame(root / "videos" / f"{cam.name}.mp4", f)
         full = _tile(frame, None, width, f"{cam.name} behaviour #{f}")

@@ -1,9 +1,9 @@
 """Render the synthetic forelimb into each camera: ray-cast capsules, z-buffer, visibility.
 
-Every pixel is shaded along its exact viewing ray (:func:`tripose.synth.raycast.pixel_rays`,
+Every pixel is shaded along its exact viewing ray (:func:`synth.raycast.pixel_rays`,
 lens distortion included), so the drawn limb and :meth:`Camera.project` of the ground-truth
 keypoints agree exactly. The limb is a union of capsules (one per limb of
-:data:`~tripose.synth.forelimb.FORELIMB_SKELETON`, radii :data:`SEGMENT_RADII`), spheres at
+:data:`~synth.forelimb.FORELIMB_SKELETON`, radii :data:`SEGMENT_RADII`), spheres at
 the joints (:data:`JOINT_RADII`) and a flat ellipsoid for the palm; each primitive is
 intersected only with the rays inside its projected bounding box, and a depth buffer keeps
 the nearest surface, so parts occlude each other correctly. Depths are distances along the
@@ -446,9 +446,9 @@ def render_behaviour_video(camera: Camera, points3d: np.ndarray, path: str | Pat
     camera : Camera
         World units mm; width and height even.
     points3d : (n_frames, 16, 3) mm
-        From :func:`~tripose.synth.forelimb.simulate_reach`.
+        From :func:`~synth.forelimb.simulate_reach`.
     path : str or Path
-        MP4 written atomically with :class:`~tripose.synth.video.VideoWriter`.
+        MP4 written atomically with :class:`~synth.video.VideoWriter`.
     rng : numpy.random.Generator
         The same seed gives the same frames.
     fps : float

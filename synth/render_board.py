@@ -2,7 +2,7 @@
 
 The board is a printed card (white margin around the ChArUco pattern, a plain light grey back)
 moved by hand through the working volume. Every frame is rendered by intersecting each
-pixel's exact viewing ray (:func:`tripose.synth.raycast.pixel_rays`, lens distortion
+pixel's exact viewing ray (:func:`synth.raycast.pixel_rays`, lens distortion
 included) with the board plane and sampling the board's texture there, so the drawn corners
 and :func:`true_corners` (:meth:`Camera.project`) share one camera model.
 
@@ -458,7 +458,7 @@ def render_calibration_videos(rig: CameraRig, board: Board, poses: BoardPoses,
     out_dir : str or Path
     seed : int
         Camera ``i`` draws from ``np.random.default_rng([seed, 1, i])`` (as
-        :func:`tripose.synth.make_session` does), so the output is deterministic.
+        :func:`synth.make_session` does), so the output is deterministic.
     fps, crf : float, int
         As in :func:`render_calibration_video`.
 

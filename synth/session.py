@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from calibration import CameraRig, save_board
+from poses import Poses
 from poses.atomic import atomic_path, write_text_atomic
+from poses.io.dlc import save_dlc
 from poses.skeleton import Skeleton, save_skeleton
-from triangulate.save_2d import to_dlc_file
 
 from .detections import SimulatedDetections, simulate_detections
 from .rig import default_board, make_rig
@@ -35,6 +36,16 @@ __all__ = ["Session", "make_session", "save_points3d_csv", "load_points3d_csv"]
 
 BEHAVIOUR_FPS = 100.0
 CALIBRATION_FPS = 30.0
+
+
+def _tripose_version() -> str:
+    """The installed distribution's version (read from its metadata, not the app package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tripose")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0+local"
 
 
 @dataclass
@@ -187,11 +198,12 @@ def make_session(
     rig.save(gt / "calibration.toml")
     save_points3d_csv(gt / "points3d.csv", points3d, skeleton.bodyparts)
     for i, cam in enumerate(rig):
-        to_dlc_file(gt / "pose2d" / f"{cam.name}.h5", truth2d[i],
-                    np.where(visible[i] & inside[i], 1.0, 0.0), skeleton.bodyparts,
-                    scorer="ground_truth", csv=True)
-        to_dlc_file(root / "pose2d" / f"{cam.name}.h5", det.points2d[i], det.scores[i],
-                    skeleton.bodyparts, scorer="simulated_detector")
+        save_dlc(Poses.from_numpy(truth2d[i], np.where(visible[i] & inside[i], 1.0, 0.0),
+                                  keypoints=skeleton.bodyparts, camera=cam.name),
+                 gt / "pose2d" / f"{cam.name}.h5", scorer="ground_truth", csv=True)
+        save_dlc(Poses.from_numpy(det.points2d[i], det.scores[i],
+                                  keypoints=skeleton.bodyparts, camera=cam.name),
+                 root / "pose2d" / f"{cam.name}.h5", scorer="simulated_detector")
     with atomic_path(gt / "board_corners.npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, names=np.array(rig.names),
@@ -201,10 +213,8 @@ def make_session(
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, outlier=det.outlier, occluded=det.occluded,
                                 outside=det.outside, visible=visible)
-    from .. import __version__
-
     manifest = {
-        "generator": "tripose synth", "tripose_version": __version__, "seed": int(seed),
+        "generator": "tripose synth", "tripose_version": _tripose_version(), "seed": int(seed),
         "cameras": rig.names, "size": list(size), "frames": int(n_frames),
         "calibration_frames": n_cal, "fps": BEHAVIOUR_FPS, "calibration_fps": CALIBRATION_FPS,
         "noise_px": float(noise_px), "outlier_rate": float(outlier_rate), "units": rig.units,

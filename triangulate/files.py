@@ -1,86 +1,84 @@
-"""File-level triangulation: 2D files of named cameras + calibration (+ skeleton) to a 3D file.
+"""File-level triangulation: 2D files of named cameras + calibration (+ skeleton) to 3D files.
 
-This is the one call behind ``tripose triangulate``: it reads and matches inputs to the
-calibration's cameras, triangulates, applies the optional post steps and writes atomically.
+The one orchestration behind ``tripose triangulate`` and the pipeline's triangulate step:
+read every camera's 2D file into the pose data model (:func:`poses.io.load_views`), match
+them to the calibration's cameras, triangulate each individual (their joints folded into
+one joint axis, so every method and kernel serves several animals unchanged), apply the
+optional post steps through :meth:`Triangulation.with_points` (quality that fits the
+filtered points) and write atomically with :func:`poses.io.save_poses`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from calibration.errors import InputError
+from poses import PoseViews, Skeleton, load_poses, parse_inputs, save_poses
+from poses.errors import InputError
 
-from .load_2d import load_2d
+from .postprocess import filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
 
-__all__ = ["parse_inputs", "load_inputs", "triangulate_files"]
+__all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triangulate_files"]
 
 log = logging.getLogger(__name__)
 
 
-def parse_inputs(items: Sequence[str]) -> dict[str, Path]:
-    """``NAME=PATH`` or ``PATH`` items (name defaults to the file stem) as a name -> path map.
+@dataclass
+class Inputs:
+    """Every camera's 2D keypoints, stacked in the rig's camera order.
 
-    Raises
-    ------
-    InputError
-        An empty name or path, or the same camera twice.
+    Attributes
+    ----------
+    points2d : (n_cams, n_frames, n_individuals * n_keypoints, 2) pixels (float32 unless
+        asked otherwise); NaN for missing points and for rig cameras without an input
+    scores : (n_cams, n_frames, n_individuals * n_keypoints) in [0, 1]; 0 where missing
+    keypoints : list of n_keypoints str
+    individuals : list of n_individuals str
+    fps : float or None
+        The inputs' frame rate when they state one (and agree).
     """
-    out: dict[str, Path] = {}
-    for item in items:
-        name, sep, path = str(item).partition("=")
-        if not sep:
-            path = name
-            p = Path(path)
-            name = p.name if p.is_dir() else p.name.split(".")[0]
-        if not name or not path:
-            raise InputError(f"input {item!r} must be PATH or NAME=PATH")
-        if name in out:
-            raise InputError(f"camera {name!r} given twice ({out[name]} and {path}); "
-                             f"name inputs explicitly as NAME=PATH")
-        out[name] = Path(path)
-    if not out:
-        raise InputError("no 2D input files given")
-    return out
+
+    points2d: np.ndarray
+    scores: np.ndarray
+    keypoints: list[str]
+    individuals: list[str]
+    fps: float | None = None
 
 
-def load_inputs(inputs: Mapping[str, Path], camera_names: Sequence[str],
-                truncate: bool = False, truncate_hint: str = "pass --truncate"):
+def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[str],
+                truncate: bool = False, truncate_hint: str = "pass --truncate",
+                dtype=np.float32, skeleton: Skeleton | None = None) -> Inputs:
     """Read every camera's 2D file and stack them in the rig's order.
 
     Parameters
     ----------
-    inputs : mapping camera name -> path
+    inputs : mapping camera name -> path, or PoseViews already read
     camera_names : rig cameras in order
     truncate : bool
         Cut every camera to the shortest frame count (with a warning) instead of refusing.
     truncate_hint : str
         How the caller's user asks for ``truncate`` (the refusal's message says it).
+    dtype : numpy dtype
+        Of ``points2d`` and ``scores`` (float32 halves the memory of long recordings).
+    skeleton : Skeleton, optional
+        Names the keypoints of inputs that carry none (OpenPose / Pose2Sim JSON folders:
+        BODY_25, BODY_25B, ... differ only by their names and order).
 
     Returns
     -------
-    points2d : (n_cams, n_frames, n_joints, 2) float32 pixels; NaN for rig cameras without
-        an input
-    scores : (n_cams, n_frames, n_joints) float32
-    bodyparts : list of str
+    Inputs
     """
-    order = match_cameras(list(inputs), camera_names, where="2D inputs")
-    names = list(inputs)
-    data = {}
-    for name, path in inputs.items():
-        data[name] = load_2d(path)
-    ref = names[0]
-    bodyparts = data[ref][2]
-    for name in names[1:]:
-        bp = data[name][2]
-        if set(bp) != set(bodyparts):
-            raise InputError(f"bodyparts differ between cameras: {ref!r} ({inputs[ref]}) has "
-                             f"{bodyparts}, {name!r} ({inputs[name]}) has {bp}")
-    counts = {n: data[n][0].shape[0] for n in names}
+    if isinstance(inputs, PoseViews):
+        views = inputs
+    else:
+        views = PoseViews({cam: _load_2d(path, skeleton) for cam, path in inputs.items()})
+    order = match_cameras(views.cameras, camera_names, where="2D inputs")
+    counts = views.n_frames
     n_frames = min(counts.values())
     if len(set(counts.values())) > 1:
         detail = ", ".join(f"{n}: {c}" for n, c in counts.items())
@@ -89,41 +87,120 @@ def load_inputs(inputs: Mapping[str, Path], camera_names: Sequence[str],
                              f"videos or {truncate_hint} to cut all to the shortest ({n_frames})")
         log.warning("TRUNCATING every camera to %d frames: frame counts differ (%s)",
                     n_frames, detail)
-    n_cams, n_joints = len(camera_names), len(bodyparts)
-    points2d = np.full((n_cams, n_frames, n_joints, 2), np.nan, np.float32)
-    scores = np.zeros((n_cams, n_frames, n_joints), np.float32)
     for c, k in enumerate(order):
         if k < 0:
             log.warning("camera %r of the calibration has no 2D input; it is left out",
                         camera_names[c])
-            continue
-        pts, sc, bp = data[names[k]]
-        perm = [bp.index(b) for b in bodyparts]
-        points2d[c] = pts[:n_frames, perm]
-        scores[c] = sc[:n_frames, perm]
-    return points2d, scores, bodyparts
+    individuals = views.individuals
+    if len(individuals) > 1:
+        per_cam = {c: views[c].individuals for c in views.cameras}
+        if any(set(v) != set(individuals) for v in per_cam.values()):
+            raise InputError(f"the 2D inputs name different individuals per camera "
+                             f"({per_cam}); each individual is triangulated from the views "
+                             f"that name it, so every camera must name the same ones")
+        log.info("triangulating %d individuals %s, identities as the 2D inputs name them",
+                 len(individuals), individuals)
+    pos, conf = views.stack(cameras=camera_names, n_frames=n_frames, individuals=individuals)
+    n_cams, _, n_ind, n_kp = conf.shape
+    points2d = pos.reshape(n_cams, n_frames, n_ind * n_kp, 2).astype(dtype)
+    scores = np.nan_to_num(conf.reshape(n_cams, n_frames, n_ind * n_kp), nan=0.0)
+    fps = {views[c].fps for c in views.cameras} - {None}
+    return Inputs(points2d, scores.astype(dtype), views.keypoints, individuals,
+                  fps.pop() if len(fps) == 1 else None)
+
+
+def _load_2d(path: str | Path, skeleton: Skeleton | None):
+    """One camera's 2D file; a JSON folder gets its keypoint names from ``skeleton``."""
+    path = Path(path)
+    p = (load_poses(path, format="openpose", skeleton=skeleton) if path.is_dir()
+         else load_poses(path))
+    if p.is_3d:
+        raise InputError(f"{path} holds 3D points; expected 2D keypoints")
+    return p
+
+
+def _fold_skeleton(skel: Skeleton, keypoints: list[str], individuals: list[str]) -> Skeleton:
+    """The skeleton over ``individuals x keypoints`` folded joints (limbs within each)."""
+    if len(individuals) == 1:
+        return skel.on_bodyparts(keypoints)
+    names = [f"{i}\x1f{k}" for i in individuals for k in keypoints]
+
+    def fold(pairs):
+        return [(f"{i}\x1f{a}", f"{i}\x1f{b}") for i in individuals for a, b in pairs]
+
+    return Skeleton(bodyparts=names, limbs=fold(skel.limbs), weak_limbs=fold(skel.weak_limbs))
+
+
+def triangulate_views(rig, inputs: Inputs, skeleton: Skeleton | None = None,
+                      method: str = "ransac", fps: float | None = None, fill_gaps: int = 0,
+                      lowpass_hz: float | None = None,
+                      axes: Sequence[tuple[str, str, str]] | None = None,
+                      reference_point: str | None = None, **options):
+    """Triangulate stacked inputs, then gap filling, low-pass and axis alignment.
+
+    Parameters
+    ----------
+    rig : CameraRig
+    inputs : Inputs
+    skeleton : Skeleton, optional
+        Limbs for optim (by name, per individual).
+    method : {"dlt", "ransac", "optim"}
+    fps : float, optional
+        Frame rate, Hz (the low-pass filter needs it; default the inputs').
+    fill_gaps : int
+        Interpolate 3D gaps up to this many frames.
+    lowpass_hz : float, optional
+        Zero-phase Butterworth cutoff, Hz.
+    axes, reference_point :
+        Axis alignment (see :func:`triangulate.align.align_points`), per individual.
+    **options
+        Passed to :func:`triangulate.triangulate`.
+
+    Returns
+    -------
+    result : Triangulation
+        Over the folded joints ``(n_frames, n_individuals * n_keypoints)``.
+    poses : Poses
+        ``(n_frames, n_individuals, n_keypoints, 3)`` in the rig's units.
+    """
+    from .api import triangulate
+
+    fps = fps if fps is not None else inputs.fps
+    if lowpass_hz and fps is None:
+        raise InputError("the low-pass filter needs the frame rate; pass --fps")
+    kps, inds = inputs.keypoints, inputs.individuals
+    if method == "optim" and skeleton is not None:
+        options.setdefault("skeleton", _fold_skeleton(skeleton, kps, inds))
+    result = triangulate(rig, inputs.points2d, inputs.scores, method=method, **options)
+    if needs_filtering(fill_gaps, lowpass_hz, axes, reference_point):
+        X = filter_points(result.points3d, kps, len(inds), fill_gaps, lowpass_hz, fps, axes,
+                          reference_point)
+        result = result.with_points(X, rig, inputs.points2d, inputs.scores)
+    return result, result.to_poses(kps, inds, fps=fps)
 
 
 def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: str | Path,
-                      skeleton: str | Path | None = None, method: str = "ransac",
-                      format: str | None = None, truncate: bool = False, fps: float = 100.0,
-                      fill_gaps: int = 0, lowpass_hz: float | None = None,
+                      skeleton: str | Path | Skeleton | None = None, method: str = "ransac",
+                      format: str | None = None, truncate: bool = False,
+                      fps: float | None = 100.0, fill_gaps: int = 0,
+                      lowpass_hz: float | None = None,
                       axes: Sequence[tuple[str, str, str]] | None = None,
                       reference_point: str | None = None, angles_out: str | Path | None = None,
-                      **options):
+                      truncate_hint: str = "pass --truncate", **options):
     """Triangulate 2D files and write the 3D result.
 
     Parameters
     ----------
     calibration : path of an anipose / sleap-anipose / Pose2Sim calibration TOML
-    inputs : mapping camera name -> 2D file (see :func:`triangulate.load_2d.load_2d`)
-    out : output path
-    skeleton : path of a skeleton TOML (limbs for optim, angles), optional
+    inputs : mapping camera name -> 2D file (any 2D format of :mod:`poses.io`)
+    out : output path; its suffix picks the format (``.csv`` anipose, ``.trc``, ``.c3d``,
+        ``.parquet``, ``.nc``, ``.nwb``)
+    skeleton : path of a skeleton TOML or a Skeleton (limbs for optim, angles), optional
     method : {"dlt", "ransac", "optim"}
-    format : {"csv", "trc", "c3d", "parquet"}, optional (default from ``out``'s suffix)
+    format : str, optional (default from ``out``'s suffix)
     truncate : bool
         Cut cameras to the shortest recording instead of refusing.
-    fps : float
+    fps : float, optional
         Frame rate, Hz (TRC/C3D headers and the low-pass filter).
     fill_gaps : int
         Interpolate 3D gaps up to this many frames.
@@ -132,7 +209,9 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     axes, reference_point :
         Axis alignment (see :func:`triangulate.align.align_points`).
     angles_out : path, optional
-        Write the skeleton's joint angles (degrees) there as CSV.
+        Write the skeleton's joint angles (degrees) there as CSV (one individual).
+    truncate_hint : str
+        How the caller's user asks for ``truncate``.
     **options
         Passed to :func:`triangulate.triangulate`.
 
@@ -144,39 +223,26 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     from calibration.load_rig import load_rig
     from poses.skeleton import load_skeleton
 
-    from .api import triangulate
-    from .filters import fill_gaps as _fill
-    from .filters import lowpass
-    from .save_3d import pose3d_from_result, save_pose3d
-
     rig = load_rig(calibration)
-    skel = load_skeleton(skeleton) if skeleton is not None else None
-    points2d, scores, bodyparts = load_inputs(inputs, rig.names, truncate=truncate)
+    skel = skeleton if isinstance(skeleton, Skeleton) or skeleton is None \
+        else load_skeleton(skeleton)
+    if angles_out is not None and (skel is None or not skel.angles):
+        raise InputError("joint angles need a skeleton with [angles]; pass --skeleton")
+    data = load_inputs(inputs, rig.names, truncate=truncate, truncate_hint=truncate_hint,
+                       skeleton=skel)
     if skel is not None:
-        check_skeleton_bodyparts(skel, bodyparts, where=f"skeleton file {skeleton}")
-    if method == "optim":
-        options.setdefault("skeleton", _skeleton_for(skel, bodyparts))
-    result = triangulate(rig, points2d, scores, method=method, **options)
-    if fill_gaps:
-        result.points3d = _fill(result.points3d, fill_gaps)
-    if lowpass_hz:
-        result.points3d = lowpass(result.points3d, lowpass_hz, fps)
-    if axes or reference_point:
-        from .align import align_points
-
-        result.points3d = align_points(result.points3d, bodyparts, axes=axes,
-                                       reference_point=reference_point)
-    pose = pose3d_from_result(result, bodyparts, fps=fps)
-    path = save_pose3d(out, pose, format=format)
+        where = f"skeleton file {skeleton}" if not isinstance(skeleton, Skeleton) \
+            else "skeleton"
+        check_skeleton_bodyparts(skel, data.keypoints, where=where)
+    result, poses = triangulate_views(rig, data, skel, method=method, fps=fps,
+                                      fill_gaps=fill_gaps, lowpass_hz=lowpass_hz, axes=axes,
+                                      reference_point=reference_point, **options)
+    path = save_poses(poses, out, format=format)
     if angles_out is not None:
-        if skel is None or not skel.angles:
-            raise InputError("joint angles need a skeleton with [angles]; pass --skeleton")
+        if poses.n_individuals > 1:
+            raise InputError("joint angles of several individuals: not written; triangulate "
+                             "one individual for --angles")
         from .angles import save_angles
 
-        save_angles(angles_out, result.points3d, bodyparts, skel.angles)
+        save_angles(angles_out, poses.position[:, 0], poses.keypoints, skel.angles)
     return result, path
-
-
-def _skeleton_for(skel, bodyparts):
-    """The skeleton re-indexed on the data's bodyparts (limbs by name), or None."""
-    return None if skel is None else skel.on_bodyparts(bodyparts)

@@ -1,6 +1,7 @@
 """Pure array-in, array-out filters before and after triangulation.
 
-- :func:`median_filter_2d`: running median of each camera's 2D track (NaN-aware);
+- :func:`median_filter_2d`: running median of each camera's 2D track (NaN-aware; the one
+  running median and outlier rule of :mod:`poses.filters`);
 - :func:`fill_gaps`: linear interpolation of short NaN gaps in 3D tracks;
 - :func:`lowpass`: zero-phase Butterworth low-pass of 3D tracks, segment by segment.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from calibration.errors import InputError
+from poses.filters import check_window, median_outliers, running_median
 
 __all__ = ["median_filter_2d", "fill_gaps", "lowpass", "nan_runs"]
 
@@ -26,32 +28,26 @@ def median_filter_2d(points2d: np.ndarray, size: int,
     size : int
         Odd window length in frames (1 returns a copy).
     offset_threshold : float, optional
-        Pixels. If given, the raw points are kept and those farther than this from the
-        running median become NaN (anipose's ``medfilt`` filter); otherwise the median
-        replaces them.
+        Pixels. If given, the raw points are kept and those whose L1 offset ``|dx| + |dy|``
+        from the running median reaches this become NaN (anipose's ``medfilt`` rule,
+        :func:`poses.filters.median_outliers`); otherwise the median replaces them.
 
     Returns
     -------
     filtered : (n_cams, n_frames, n_joints, 2); NaN wherever the input is
     """
-    size = int(size)
-    if size < 1 or size % 2 == 0:
-        raise InputError(f"median filter size must be an odd number of frames >= 1, got {size}")
     p = np.asarray(points2d, dtype=np.float64)
-    if size == 1 or p.shape[1] == 0:
+    if p.ndim < 2:
+        raise InputError(f"median filter: expected points2d (n_cams, n_frames, n_joints, 2), "
+                         f"got shape {p.shape}")
+    if check_window(size) == 1 or p.shape[1] == 0:
         return p.copy()
-    half = size // 2
-    padded = np.pad(p, ((0, 0), (half, half), (0, 0), (0, 0)), constant_values=np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=1)
-    med = _nanmedian_last(windows)
     missing = ~np.isfinite(p).all(-1)
     if offset_threshold is None:
-        out = med
+        out = running_median(p, size, axis=1)
     else:
         out = p.copy()
-        far = np.linalg.norm(p - med, axis=-1) > float(offset_threshold)
-        missing |= far
-    out = np.array(out)
+        missing |= median_outliers(p, size, offset_threshold, axis=1)
     out[missing] = np.nan
     return out
 
@@ -61,18 +57,6 @@ def nan_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     d = np.diff(m.astype(np.int8))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
-def _nanmedian_last(x: np.ndarray) -> np.ndarray:
-    """``np.nanmedian(x, axis=-1)`` (NaN where a row is all NaN) by one sort, without
-    ``nanmedian``'s masked-array path for short rows (~5x faster here, same values)."""
-    s = np.sort(x, axis=-1)                          # NaN sort last
-    n = np.count_nonzero(~np.isnan(x), axis=-1)
-    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0)[..., None], -1)[..., 0]
-    hi = np.take_along_axis(s, np.maximum(n // 2 - (n == 0), 0)[..., None], -1)[..., 0]
-    med = (lo + hi) / 2
-    med[n == 0] = np.nan
-    return med
 
 
 def fill_gaps(points3d: np.ndarray, max_gap: int) -> np.ndarray:

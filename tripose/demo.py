@@ -22,12 +22,12 @@ from pathlib import Path
 
 from calibration import load_rig
 from poses.atomic import write_text_atomic
+from synth import load_points3d_csv, make_session
+from synth.preview import session_preview
 from triangulate import load_skeleton
 
 from .demo_model import SHIPPED_MODEL, model_record, read_training_record, train_model
 from .demo_stages import calibration_stage, pose2d_stage, render_stage, triangulation_stage
-from .synth import load_points3d_csv, make_session
-from .synth.preview import session_preview
 
 __all__ = ["run_demo", "format_table", "SAMPLE_DATA"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from calibration import CameraRig, load_board
 from calibration.api import calibrate
 from calibration.validate import compare_rigs, rigid_alignment
-from triangulate.load_2d import from_dlc_file
+from triangulate.files import load_inputs
 
 from .calibration_report import write_calibration_report
 
@@ -25,16 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def _tracks(folder: Path, names: list[str]):
-    """DeepLabCut files ``folder/<cam>.h5`` as ``(n_cams, F, J, 2)``, ``(n_cams, F, J)``."""
-    pts, scores, bps = [], [], None
-    for name in names:
-        p, s, b = from_dlc_file(folder / f"{name}.h5")
-        if bps is not None and list(b) != bps:
-            raise ValueError(f"{folder / name}.h5 has other bodyparts than {names[0]}.h5")
-        bps = list(b)
-        pts.append(p)
-        scores.append(s)
-    return np.stack(pts), np.stack(scores), bps
+    """DeepLabCut files ``folder/<cam>.h5`` (one animal) as ``(n_cams, F, J, 2)`` pixels,
+    ``(n_cams, F, J)`` scores and the bodyparts, through the pose data model."""
+    data = load_inputs({name: folder / f"{name}.h5" for name in names}, names,
+                       dtype=np.float64)
+    return data.points2d, data.scores, data.keypoints
 
 
 def calibration_stage(root: Path, out: Path, truth_rig: CameraRig) -> tuple[CameraRig, dict]:
@@ -112,7 +107,8 @@ def triangulation_stage(root: Path, out: Path, rig: CameraRig, truth_rig: Camera
     detections of the session (``root/pose2d``) go through optim too, as a
     reference. Returns ``(points3d of optim, summary part)``.
     """
-    from triangulate import pose3d_from_result, save_pose3d, triangulate
+    from poses import save_poses
+    from triangulate import triangulate
 
     t0 = time.perf_counter()
     # the calibrated rig's world frame is camera 0's: map it onto the truth's
@@ -128,7 +124,7 @@ def triangulation_stage(root: Path, out: Path, rig: CameraRig, truth_rig: Camera
                            "reprojection_median_px": float(np.nanmedian(res.reprojection_error)),
                            "seconds": round(time.perf_counter() - t, 2)}
         best = res
-    csv = save_pose3d(out / "pose-3d" / "pose3d.csv", pose3d_from_result(best, bps, fps=fps))
+    csv = save_poses(best.to_poses(bps, fps=fps), out / "pose-3d" / "pose3d.csv")
     sim2d, sim_scores, _ = _tracks(root / "pose2d", rig.names)
     sim = triangulate(rig, sim2d, sim_scores, method="optim", skeleton=skeleton)
     part = {

@@ -1,4 +1,4 @@
-"""Checks at viz3d's boundary; each raises :class:`calibration.errors.InputError`.
+"""Checks at viz3d's boundary; each raises :class:`poses.errors.InputError`.
 
 Messages name the argument or file at fault, say what was expected and what was got, and how
 to fix it.
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.errors import InputError
 from calibration.rig import CameraRig
+from poses import Poses
+from poses.errors import InputError
 from poses.skeleton import Skeleton
 
 __all__ = [
@@ -34,11 +35,25 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 
 
+def _one_individual(poses: Poses, name: str) -> np.ndarray:
+    """The positions of a one-individual :class:`poses.Poses`."""
+    if poses.n_individuals != 1:
+        raise InputError(f"{name}: holds {poses.n_individuals} individuals "
+                         f"{poses.individuals}; draw one at a time "
+                         f"(poses.sel(individuals=[name]))")
+    return poses.position[:, 0]
+
+
 def check_points3d(points3d, name: str = "points3d") -> np.ndarray:
     """``(n_frames, n_joints, 3)`` float64 with inf turned into NaN.
 
-    A single frame ``(n_joints, 3)`` is accepted and given a frame axis.
+    A single frame ``(n_joints, 3)`` is accepted and given a frame axis; a 3D
+    :class:`poses.Poses` of one individual gives its positions.
     """
+    if isinstance(points3d, Poses):
+        if not points3d.is_3d:
+            raise InputError(f"{name}: expected 3D poses, got 2D keypoints")
+        points3d = _one_individual(points3d, name)
     try:
         p = np.array(points3d, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -54,7 +69,14 @@ def check_points3d(points3d, name: str = "points3d") -> np.ndarray:
 
 def check_points2d(points2d, name: str, n_frames: int | None = None,
                    n_joints: int | None = None, leading: tuple[int, ...] = ()) -> np.ndarray:
-    """``(*leading, n_frames, n_joints, 2)`` float64 pixels, inf turned into NaN."""
+    """``(*leading, n_frames, n_joints, 2)`` float64 pixels, inf turned into NaN.
+
+    Accepts a 2D :class:`poses.Poses` of one individual (no camera axis).
+    """
+    if isinstance(points2d, Poses):
+        if points2d.is_3d:
+            raise InputError(f"{name}: expected 2D keypoints, got 3D poses")
+        points2d = _one_individual(points2d, name)
     try:
         p = np.array(points2d, dtype=np.float64)
     except (TypeError, ValueError) as exc:

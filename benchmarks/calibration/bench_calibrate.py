@@ -39,7 +39,7 @@ def bench_session(n_cams: int, n_frames: int = 200) -> Path:
     generated once into /tmp and reused."""
     root = Path(tempfile.gettempdir()) / f"tripose_bench_cal{n_cams}_{n_frames}"
     if not (root / "done").exists():
-        from tripose.synth import make_session
+        from synth import make_session
 
         shutil.rmtree(root, ignore_errors=True)
         make_session(root, n_cams=n_cams, n_frames=10, n_calibration_frames=n_frames, seed=0)

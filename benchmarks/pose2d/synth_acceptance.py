@@ -31,8 +31,8 @@ def main(argv=None) -> None:
     from pose2d.analyze import analyze_videos
     from pose2d.evaluate import evaluate
     from pose2d.train import TrainConfig, train
+    from synth.session import load_points3d_csv
     from triangulate.files import triangulate_files
-    from tripose.synth.session import load_points3d_csv
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--session", type=Path, default=Path("/tmp/tripose_synth"))
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     s = args.session
     if not (s / "ground_truth" / "points3d.csv").is_file():
-        from tripose.synth import make_session
+        from synth import make_session
 
         make_session(s, n_cams=4, n_frames=300, seed=0, n_jobs=1)
     model = s / "model_pose2d"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from poses.skeleton import Skeleton
+from synth.forelimb import FORELIMB_SKELETON, simulate_reach
+from synth.rig import make_rig
 from tests.triangulate.synthetic import make_scene
-from tripose.synth.forelimb import FORELIMB_SKELETON, simulate_reach
-from tripose.synth.rig import make_rig
 
 __all__ = ["make_scene", "large_recording", "thresholded", "skeleton20"]
 

@@ -9,7 +9,21 @@ from ..errors import InputError
 from ..model import PoseViews
 from .registry import load_poses
 
-__all__ = ["parse_inputs", "load_views"]
+__all__ = ["split_name", "parse_inputs", "load_views"]
+
+
+def split_name(item: str | Path) -> tuple[str | None, str]:
+    """``NAME=PATH`` -> ``(NAME, PATH)``; a plain ``PATH`` -> ``(None, PATH)``.
+
+    An existing path that contains ``=`` stays a path, and so does text whose part before
+    ``=`` holds a ``/`` (a folder, not a camera name). Shared by every command that takes
+    per-camera inputs (calibration videos, 2D files).
+    """
+    text = str(item)
+    name, sep, rest = text.partition("=")
+    if sep and name and "/" not in name and not Path(text).exists():
+        return name, rest
+    return None, text
 
 
 def parse_inputs(items: Sequence[str]) -> dict[str, Path]:
@@ -25,9 +39,8 @@ def parse_inputs(items: Sequence[str]) -> dict[str, Path]:
     """
     out: dict[str, Path] = {}
     for item in items:
-        name, sep, path = str(item).partition("=")
-        if not sep:
-            path = name
+        name, path = split_name(item)
+        if name is None:
             p = Path(path)
             name = p.name if p.is_dir() else p.name.split(".")[0]
         if not name or not path:

@@ -133,9 +133,9 @@ def detect_format(path: str | Path, for_writing: bool = False) -> Format:
                          f"{'a folder' if path.is_dir() else repr(path.suffix or '(no suffix)')}"
                          f"; pass the format explicitly. Formats: {formats_table()}")
     if len(cands) == 1 or for_writing:
-        # writing a shared suffix: the first registered format owns it (.csv -> anipose for
-        # 3D is decided by the caller through format=; see save_poses)
-        return cands[0]
+        # writing a shared suffix: the format of lowest priority is the plain one (.h5 ->
+        # DeepLabCut, not SLEAP; .csv for 3D is decided by save_poses)
+        return min(cands, key=lambda f: f.priority)
     if not path.exists():
         raise FileNotFoundError(f"pose file not found: {path}")
     hits = [f for f in cands if f.sniff is not None and f.sniff(path)]

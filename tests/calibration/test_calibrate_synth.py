@@ -8,6 +8,7 @@ import pytest
 from calibration import load_board, load_rig
 from calibration.api import calibrate
 from calibration.validate import compare_rigs
+from synth import make_session
 from tripose.cli import main
 
 pytestmark = pytest.mark.slow
@@ -16,9 +17,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def synth4(tmp_path_factory):
     out = tmp_path_factory.mktemp("cal4")
-    assert main(["synth", str(out), "--cameras", "4", "--frames", "10",
-                 "--calibration-frames", "200", "--seed", "5"]) == 0
-    return out
+    return make_session(out, n_cams=4, n_frames=10, n_calibration_frames=200, seed=5).root
 
 
 def test_calibration_matches_truth_4_cameras(synth4, tmp_path):

@@ -57,7 +57,7 @@ def test_board_sized_dictionary_finds_the_same_corners(board):
 
 
 def _write_video(path, frames):
-    from tripose.synth.video import VideoWriter
+    from synth.video import VideoWriter
 
     with VideoWriter(path, SIZE, crf=12) as vw:
         for f in frames:

@@ -31,6 +31,17 @@ def label_frame(names, points, scorer="Tester", bodyparts=BODYPARTS) -> pd.DataF
     return pd.DataFrame(np.asarray(points).reshape(len(names), -1), index=names, columns=cols)
 
 
+def old_dataframe(points2d, scores, bodyparts, scorer="tripose") -> pd.DataFrame:
+    """The DataFrame that pose2d.dlc_format.to_dlc_dataframe built (before poses.io.dlc)."""
+    p = np.asarray(points2d, dtype=np.float64)
+    s = np.asarray(scores, dtype=np.float64)
+    n_frames, n_joints = p.shape[:2]
+    data = np.concatenate([p, s[..., None]], axis=-1).reshape(n_frames, n_joints * 3)
+    columns = pd.MultiIndex.from_product([[scorer], list(bodyparts), ["x", "y", "likelihood"]],
+                                         names=["scorer", "bodyparts", "coords"])
+    return pd.DataFrame(data, columns=columns)
+
+
 def make_labeled_folder(folder: Path, n: int = 12, seed: int = 0, nan_rows=()) -> np.ndarray:
     """Write ``n`` images + CollectedData_Tester.h5/.csv; return the points (n, 3, 2)."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,10 @@ import torch
 
 from pose2d.analyze import analyze_videos
 from pose2d.augment import AugmentConfig
-from pose2d.dlc_format import from_dlc_file
 from pose2d.train import TrainConfig, train
+from poses.io.dlc import load_dlc
 
-from .conftest import write_video
+from .conftest import old_dataframe, write_video
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,14 @@ def test_analyze_writes_dlc_h5_and_csv(tiny_model, tmp_path):
     assert df.columns[0][0] == "tripose_small_model"
     lik = df.xs("likelihood", level="coords", axis=1).to_numpy()
     assert ((lik >= 0) & (lik <= 1)).all()
-    t = from_dlc_file(tmp_path / "out" / "cam0.csv")
-    np.testing.assert_allclose(t.points2d, from_dlc_file(tmp_path / "out" / "cam0.h5").points2d)
+    t = load_dlc(tmp_path / "out" / "cam0.csv")
+    np.testing.assert_allclose(t.position, load_dlc(tmp_path / "out" / "cam0.h5").position)
+    # the same table, and the same csv text, as the writer before poses.io.dlc
+    xy = np.stack([df.xs(c, level="coords", axis=1).to_numpy() for c in "xy"], axis=-1)
+    old = old_dataframe(xy, lik, list(dict.fromkeys(df.columns.get_level_values(1))),
+                        "tripose_small_model")
+    pd.testing.assert_frame_equal(df, old, check_exact=True)
+    assert (tmp_path / "out" / "cam0.csv").read_text() == old.to_csv()
     again = analyze_videos(tiny_model, [video], tmp_path / "out", progress=False)
     assert again[0]["skipped"]
 
@@ -63,3 +69,30 @@ def test_missing_video_and_model(tiny_model, tmp_path):
         analyze_videos(tiny_model, [tmp_path / "none.mp4"], tmp_path / "o", progress=False)
     with pytest.raises(FileNotFoundError, match="model.json"):
         analyze_videos(tmp_path, [tmp_path / "none.mp4"], tmp_path / "o", progress=False)
+
+
+def test_pose2d_files_get_the_umask_permissions(tiny_model, tmp_path):
+    """model.json, checkpoints and analysis output: 0666 less the umask, as calibration's."""
+    import os
+    import stat
+
+    from pose2d.model_folder import read_settings, save_state, write_settings
+    from tests.fixtures.rigs import random_rig
+
+    video = tmp_path / "cam0.avi"
+    write_video(video, n=5)
+    old = os.umask(0o022)
+    try:
+        rig = random_rig(np.random.default_rng(0), 2).save(tmp_path / "calibration.toml")
+        written = [write_settings(tmp_path / "m", read_settings(tiny_model)),
+                   save_state(tmp_path / "m" / "model.pt", {"w": torch.zeros(2)})]
+        res = analyze_videos(tiny_model, [video], tmp_path / "out", progress=False)
+        out = tmp_path / "out" / "cam0.h5"
+        assert res[0]["output"] == str(out)
+        written += [out, out.with_suffix(".csv")]
+        want = stat.S_IMODE(os.stat(rig).st_mode)
+        assert want == 0o644
+        for path in written:
+            assert stat.S_IMODE(os.stat(path).st_mode) == want, path
+    finally:
+        os.umask(old)

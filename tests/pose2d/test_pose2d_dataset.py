@@ -87,3 +87,51 @@ def test_openfield_loads(shared_data):
     d = load_labeled_data(root)
     assert len(d) == 116 and d.bodyparts == ["snout", "leftear", "rightear", "tailbase"]
     assert d.images[0].shape == (480, 640, 3)
+
+
+def test_labels_are_poses(labeled_folder):
+    from poses import DEFAULT_INDIVIDUAL, Poses
+    from poses.io.dlc import load_dlc, save_dlc
+
+    d = load_labeled_data(labeled_folder)
+    assert isinstance(d.labels, Poses)
+    assert d.labels.individuals == [DEFAULT_INDIVIDUAL] and d.labels.keypoints == BODYPARTS
+    assert d.labels.attrs["scorer"] == "Tester" and d.labels.attrs["labels"]
+    assert d.labels.attrs["image_paths"] == d.names
+    np.testing.assert_array_equal(d.points2d, d.labels.position[:, 0])
+    sub = d.subset([3, 1])
+    assert sub.names == [d.names[3], d.names[1]] and sub.labels.attrs["image_paths"] == sub.names
+    np.testing.assert_array_equal(sub.points2d, d.points2d[[3, 1]])
+    assert sub.bodyparts == BODYPARTS and sub.scorer == "Tester"
+    assert len(d.subset([])) == 0 and d.subset([]).points2d.shape == (0, 3, 2)
+    # the labels save as a CollectedData table that reads back the same
+    back = load_dlc(save_dlc(sub.labels, labeled_folder.parent / "CollectedData_X.csv"))
+    assert back.attrs["labels"] and back.attrs["image_paths"] == sub.names
+    np.testing.assert_array_equal(back.position, sub.labels.position)
+
+
+def test_multi_animal_labels_are_refused(tmp_path):
+    import pandas as pd
+
+    from poses import InputError
+
+    folder = tmp_path / "v"
+    make_labeled_folder(folder, n=3)
+    pts = np.arange(3 * 2 * 3 * 2, dtype=float).reshape(3, 2 * 3 * 2)
+    cols = pd.MultiIndex.from_product([["Tester"], ["mouse1", "mouse2"], BODYPARTS, ["x", "y"]],
+                                      names=["scorer", "individuals", "bodyparts", "coords"])
+    names = [f"labeled-data/v/img{i:03d}.png" for i in range(3)]
+    for f in folder.glob("CollectedData_*"):
+        f.unlink()
+    pd.DataFrame(pts, index=names, columns=cols).to_csv(folder / "CollectedData_Tester.csv")
+    with pytest.raises(InputError, match=r"CollectedData_Tester.csv.*multi-animal training "
+                                         r"sets are not supported yet"):
+        load_labeled_data(folder)
+    # one individual in the multi-animal layout is a single-animal training set
+    cols1 = pd.MultiIndex.from_product([["Tester"], ["mouse1"], BODYPARTS, ["x", "y"]],
+                                       names=["scorer", "individuals", "bodyparts", "coords"])
+    pd.DataFrame(pts[:, :6] + 20, index=names, columns=cols1).to_csv(
+        folder / "CollectedData_Tester.csv")
+    d = load_labeled_data(folder)
+    assert len(d) == 3 and d.bodyparts == BODYPARTS
+    np.testing.assert_array_equal(d.points2d, pts[:, :6].reshape(3, 3, 2) + 20)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose2d.dlc_format import to_dlc_file
+from pose2d.analyze import analysis_poses, write_analysis
 from pose2d.extract import extract_frames, extract_outliers, outlier_scores
 from pose2d.filters import filter_track
 
@@ -48,7 +48,7 @@ def test_extract_frames_and_outliers(tmp_path):
     assert len(list((tmp_path / "labeled-data" / "v").glob("img*.png"))) == len(frames)
     xy, conf = _track(30)
     conf[[3, 17]] = 0.1
-    to_dlc_file(tmp_path / "v.h5", xy, conf, ["a", "b"])
+    write_analysis(tmp_path / "v.h5", analysis_poses(xy, conf, ["a", "b"], "tripose"))
     out = extract_outliers(video, tmp_path / "v.h5", tmp_path / "o", n=5)
     assert out == [3, 17]
     assert (tmp_path / "o" / "outliers.csv").read_text().splitlines()[1].startswith("3,1")
@@ -91,3 +91,31 @@ def test_bad_shapes_are_named():
         p(np.zeros((1, 32, 32, 3), np.float32))
     xy, c = p(np.zeros((2, 40, 50, 3), np.uint8))  # padded to 48x64 inside
     assert xy.shape == (2, 2, 2) and c.shape == (2, 2)
+
+
+def test_pose2d_and_triangulate_medfilt_reject_the_same_points():
+    """One rule (poses.filters): pose2d's median_filter_track and triangulate's
+    median_filter_2d(offset_threshold=...) reject the same points of the same track."""
+    tri = pytest.importorskip("triangulate.filters")
+    from pose2d.filters import median_filter_track
+
+    rng = np.random.default_rng(3)
+    n = 300
+    xy = 300 + np.cumsum(rng.normal(0, 3, (n, 4, 2)), axis=0)
+    spikes = rng.random((n, 4)) < 0.05
+    xy[spikes] += rng.choice([-1, 1], (int(spikes.sum()), 2)) * rng.uniform(10, 60, (
+        int(spikes.sum()), 2))
+    xy[rng.random((n, 4)) < 0.05] = np.nan
+    xy[100:110, 2] = np.nan                                   # a gap
+    finite = np.isfinite(xy).all(-1)
+    for size, thr in [(7, 20.0), (13, 25.0), (3, 8.0)]:
+        _, conf = median_filter_track(xy, np.ones((n, 4)), size=size, offset_threshold=thr,
+                                      score_threshold=0.0)
+        rej_pose2d = (conf == 0) & finite
+        out = tri.median_filter_2d(xy[None], size, offset_threshold=thr)[0]
+        rej_tri = np.isnan(out).any(-1) & finite
+        assert rej_pose2d.any()
+        np.testing.assert_array_equal(rej_pose2d, rej_tri)
+        # points not rejected are kept as they are by both
+        keep = finite & ~rej_tri
+        np.testing.assert_array_equal(out[keep], xy[keep])

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tripose.synth.forelimb import (
+from synth.forelimb import (
     FORELIMB_SKELETON,
     JOINT_RADII,
     PELLET,
@@ -15,14 +15,14 @@ from tripose.synth.forelimb import (
     SEGMENT_RADII,
     simulate_reach,
 )
-from tripose.synth.raycast import pixel_rays
-from tripose.synth.render_behaviour import (
+from synth.raycast import pixel_rays
+from synth.render_behaviour import (
     keypoint_visibility,
     make_background,
     render_behaviour_frame,
     render_behaviour_video,
 )
-from tripose.synth.rig import ARENA_CENTER, make_rig
+from synth.rig import ARENA_CENTER, make_rig
 
 SK = FORELIMB_SKELETON
 IDX = {b: i for i, b in enumerate(SK.bodyparts)}

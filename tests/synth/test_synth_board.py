@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from calibration.rotation import rodrigues_to_matrix
-from tripose.synth.raycast import pixel_rays
-from tripose.synth.render_board import (
+from synth.raycast import pixel_rays
+from synth.render_board import (
     BoardPoses,
     board_poses,
     board_texture,
@@ -18,7 +18,7 @@ from tripose.synth.render_board import (
     sample_board,
     true_corners,
 )
-from tripose.synth.rig import ARENA_CENTER, default_board, make_rig
+from synth.rig import ARENA_CENTER, default_board, make_rig
 
 BOARD = default_board()
 N_FRAMES = 36

@@ -1,10 +1,11 @@
-"""`tripose synth`: files, ground-truth consistency with OpenCV, determinism, bad input."""
+"""`synth.make_session`: files, ground-truth consistency with OpenCV, determinism, detector model.
+
+The `tripose synth` command over it is tested in tests/tripose/test_synth_command.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -12,24 +13,22 @@ import pytest
 
 from calibration import load_board, load_rig
 from poses.skeleton import load_skeleton
-from triangulate.load_2d import from_dlc_file
-from tripose.cli import main
-from tripose.synth import load_points3d_csv, simulate_detections
+from synth import load_points3d_csv, make_session, simulate_detections
+from tests.fixtures.io2d import read_2d as from_dlc_file
 
 GT_FILES = ["calibration.toml", "points3d.csv", "board_corners.npz", "detections.npz"]
 
 
-def run_synth(out, *args):
-    code = main(["synth", str(out), *args])
-    assert code == 0
+def run_synth(out, *, n_cams=4, n_frames=40, n_calibration_frames=12, seed=3, **kwargs):
+    session = make_session(out, n_cams=n_cams, n_frames=n_frames,
+                           n_calibration_frames=n_calibration_frames, seed=seed, **kwargs)
+    assert session.root == out
     return out
 
 
 @pytest.fixture(scope="module")
 def session4(tmp_path_factory):
-    out = tmp_path_factory.mktemp("synth4")
-    return run_synth(out, "--cameras", "4", "--frames", "40", "--calibration-frames", "12",
-                     "--seed", "3")
+    return run_synth(tmp_path_factory.mktemp("synth4"))
 
 
 def check_truth_against_opencv(root):
@@ -80,8 +79,8 @@ def test_layout_and_truth_4_cameras(session4):
 
 @pytest.mark.slow
 def test_truth_12_cameras(tmp_path):
-    root = run_synth(tmp_path / "s12", "--cameras", "12", "--frames", "8",
-                     "--calibration-frames", "4", "--size", "320x240", "--seed", "1")
+    root = run_synth(tmp_path / "s12", n_cams=12, n_frames=8, n_calibration_frames=4,
+                     size=(320, 240), seed=1)
     rig, n = check_truth_against_opencv(root)
     assert len(rig) == 12 and n > 0
     assert rig.names == [f"cam{i}" for i in range(12)]
@@ -92,8 +91,7 @@ def digest(path):
 
 
 def test_same_seed_gives_byte_identical_truth(session4, tmp_path):
-    again = run_synth(tmp_path / "again", "--cameras", "4", "--frames", "40",
-                      "--calibration-frames", "12", "--seed", "3")
+    again = run_synth(tmp_path / "again")
     for name in GT_FILES:
         assert digest(session4 / "ground_truth" / name) == digest(again / "ground_truth" / name)
     for cam in ("cam0", "cam3"):
@@ -109,8 +107,7 @@ def test_same_seed_gives_byte_identical_truth(session4, tmp_path):
 
 
 def test_other_seed_differs(session4, tmp_path):
-    other = run_synth(tmp_path / "other", "--cameras", "4", "--frames", "40",
-                      "--calibration-frames", "12", "--seed", "4")
+    other = run_synth(tmp_path / "other", seed=4)
     assert digest(session4 / "ground_truth" / "points3d.csv") != digest(
         other / "ground_truth" / "points3d.csv")
 
@@ -133,39 +130,3 @@ def test_detector_simulation_statistics():
     assert det.scores[det.outlier].min() >= 0.6  # confident outliers
     assert det.scores[~visible].max() < 0.5
     assert det.scores[clean].mean() > 0.85
-
-
-@pytest.mark.parametrize(
-    "args, match",
-    [
-        (["--cameras", "1"], "--cameras must be between 2 and 16"),
-        (["--cameras", "17"], "--cameras must be between 2 and 16"),
-        (["--frames", "0"], "--frames must be at least 1"),
-        (["--size", "640by480"], "--size must look like"),
-        (["--outlier-rate", "1.5"], "--outlier-rate"),
-    ],
-)
-def test_impossible_options_fail_clearly(tmp_path, args, match):
-    proc = subprocess.run([sys.executable, "-m", "tripose", "synth", str(tmp_path / "x"),
-                           *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert match in proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    assert not (tmp_path / "x").exists()
-
-
-def test_cli_help_and_version():
-    proc = subprocess.run([sys.executable, "-m", "tripose", "--help"], capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0 and "synth" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "tripose", "--version"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 and proc.stdout.startswith("tripose ")
-
-
-def test_usage_errors_without_traceback():
-    for args in (["synth"], ["--bogus"], ["calibrate", "a.mp4"]):
-        proc = subprocess.run([sys.executable, "-m", "tripose", *args], capture_output=True,
-                              text=True, timeout=120)
-        assert proc.returncode == 2, args
-        assert "Traceback" not in proc.stderr and "Error" in proc.stderr

@@ -1,8 +1,8 @@
 """Synthetic triangulation data: a forelimb reaching in a ring rig, with realistic detections.
 
 Shared by the triangulation tests and ``benchmarks/triangulate``. Truth comes from
-:func:`tripose.synth.forelimb.simulate_reach` (16 joints, 15 rigid limbs, mm); detections from
-:func:`tripose.synth.detections.simulate_detections` (pixel noise, low-score occlusions,
+:func:`synth.forelimb.simulate_reach` (16 joints, 15 rigid limbs, mm); detections from
+:func:`synth.detections.simulate_detections` (pixel noise, low-score occlusions,
 confident outliers in bursts: swaps with a neighbouring digit and background jumps).
 Occlusions are random bursts per camera and joint (no ray casting: fast and seedable).
 """
@@ -15,9 +15,9 @@ import numpy as np
 
 from calibration import CameraRig
 from poses.skeleton import Skeleton
-from tripose.synth.detections import burst_mask, simulate_detections
-from tripose.synth.forelimb import FORELIMB_SKELETON, SEGMENT_LENGTHS, simulate_reach
-from tripose.synth.rig import make_rig
+from synth.detections import burst_mask, simulate_detections
+from synth.forelimb import FORELIMB_SKELETON, SEGMENT_LENGTHS, simulate_reach
+from synth.rig import make_rig
 
 __all__ = ["Scene", "make_scene", "burst_mask"]
 
@@ -58,7 +58,7 @@ def make_scene(n_frames: int = 300, n_cams: int = 4, seed: int = 0, noise_px: fl
     n_frames : int
         Frames at 100 fps.
     n_cams : int
-        2 to 16 cameras of :func:`tripose.synth.rig.make_rig`.
+        2 to 16 cameras of :func:`synth.rig.make_rig`.
     seed : int
     noise_px : float
         Detector noise, pixels (10% of points get twice that).

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from poses import load_poses
 from poses.skeleton import save_skeleton
-from triangulate.load_3d import load_pose3d
-from triangulate.save_2d import to_dlc_file
+from tests.fixtures.io2d import write_2d as to_dlc_file
 from tripose.cli import main
 
 
@@ -40,7 +40,7 @@ def test_triangulate_command_writes_pose3d_csv(session, method, small_scene, cap
     bp = small_scene.skeleton.bodyparts[0]
     assert {f"{bp}_x", f"{bp}_error", f"{bp}_ncams", f"{bp}_score", "fnum"} <= set(df.columns)
     assert (f"{bp}_sigma" in df.columns) == (method == "optim")
-    err = np.linalg.norm(load_pose3d(out).points3d - small_scene.truth, axis=-1)
+    err = np.linalg.norm(load_poses(out).position[:, 0] - small_scene.truth, axis=-1)
     assert np.nanmedian(err) < 0.5
 
 
@@ -53,10 +53,10 @@ def test_named_inputs_formats_and_post_steps(session, small_scene):
                "--axis", "x:shoulder:palm", "--reference-point", "shoulder",
                "--angles", root / "angles.csv", *named)
     assert code == 0
-    pose = load_pose3d(out)
+    pose = load_poses(out)
     assert pose.units == "mm" and pose.fps == 100
     # the origin is the median shoulder (coordinate-wise medians move a little on rotation)
-    np.testing.assert_allclose(np.nanmedian(pose.points3d[:, 0], axis=0), 0, atol=0.5)
+    np.testing.assert_allclose(np.nanmedian(pose.position[:, 0, 0], axis=0), 0, atol=0.5)
     assert list(pd.read_csv(root / "angles.csv").columns) == [
         *small_scene.skeleton.angles, "fnum"]
     assert run("triangulate", "-c", root / "calibration.toml", "-o", root / "x.c3d",

@@ -67,17 +67,3 @@ def test_joint_angles():
     ang = joint_angles(X, ["a", "b", "c"], {"abc": ("a", "b", "c")})
     assert ang["abc"][0] == pytest.approx(90.0)
 
-
-def test_sorted_nanmedian_equals_numpy():
-    import warnings
-
-    from triangulate.filters import _nanmedian_last
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 50, 4, 3, 7))
-    x[rng.random(x.shape) < 0.4] = np.nan
-    x[0, 0] = np.nan                                   # all-NaN rows give NaN
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ref = np.nanmedian(x, axis=-1)
-    np.testing.assert_array_equal(_nanmedian_last(x), ref)

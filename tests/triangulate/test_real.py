@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from calibration import load_rig
+from poses import load_poses
+from tests.fixtures.io2d import read_2d
 from triangulate.api import triangulate
-from triangulate.load_2d import from_sleap_file, load_2d
 
 pytestmark = pytest.mark.realdata
 
@@ -18,8 +19,7 @@ def session(shared_data):
     if not root.is_dir():
         pytest.skip(f"{root} is absent")
     rig = load_rig(root / "calibration.toml")
-    data = {c: from_sleap_file(root / c / f"minimal_{c}_proofread.analysis.h5")
-            for c in rig.names}
+    data = {c: read_2d(root / c / f"minimal_{c}_proofread.analysis.h5") for c in rig.names}
     return root, rig, data
 
 
@@ -35,8 +35,9 @@ def test_sleap_reader(session):
     pts, sc, names = data["back"]
     assert pts.shape == (120, 15, 2) and sc.shape == (120, 15) and names[0] == "Nose"
     assert np.all((sc >= 0) & (sc <= 1)) and np.all(sc[np.isnan(pts[..., 0])] == 0)
-    same = load_2d(root / "back" / "minimal_back_proofread.analysis.h5")
-    np.testing.assert_array_equal(same[0], pts)
+    same = load_poses(root / "back" / "minimal_back_proofread.analysis.h5", format="sleap")
+    assert same.source_software == "SLEAP" and same.n_individuals == 1
+    np.testing.assert_array_equal(same.position[:, 0], pts)
 
 
 @pytest.mark.parametrize("method", ["dlt", "ransac", "optim"])

@@ -63,6 +63,21 @@ def test_demo_end_to_end(demo_run):
 
 
 @pytest.mark.slow
+def test_demo_keeps_its_figures(demo_run):
+    """The figures the demo gave before the pose data model moved every reader and writer
+    (commit a2aa3b3; the 3D CSVs were byte-identical after the move, see
+    benchmarks/results/byte_identity.json); 2% covers other CPUs' rounding."""
+    _, s, _ = demo_run
+    before = {("pose2d", "video_rmse_px"): 2.5885, ("triangulation", "median_error_mm"): 0.4480,
+              ("triangulation", "p95_error_mm"): 1.2349,
+              ("calibration", "reprojection_median_px"): 0.08240}
+    for (stage, key), value in before.items():
+        assert s[stage][key] == pytest.approx(value, rel=0.02), (stage, key)
+    dlt = s["triangulation"]["methods"]["dlt"]["median_error_mm"]
+    assert dlt == pytest.approx(0.4691, rel=0.02)
+
+
+@pytest.mark.slow
 def test_demo_renders_when_viz3d_is_there(demo_run):
     _, s, _ = demo_run
     r = s["render"]

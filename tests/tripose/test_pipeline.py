@@ -166,8 +166,8 @@ def test_touched_input_and_deleted_output(given):
     assert _ran(run_project(given)) == []  # same content: nothing to do
     (given / "B/angles/B.csv").unlink()
     assert _ran(run_project(given)) == ["angles:B"]
-    from triangulate.load_2d import from_dlc_file
-    from triangulate.save_2d import to_dlc_file
+    from tests.fixtures.io2d import read_2d as from_dlc_file
+    from tests.fixtures.io2d import write_2d as to_dlc_file
 
     cam1 = given / "A/pose-2d-dlc/cam1.h5"
     p, s, bp = from_dlc_file(cam1)
@@ -220,8 +220,8 @@ def test_render_step_through_viz3d(given, monkeypatch, caplog):
 @pytest.mark.slow
 def test_analyze_step_per_camera(tmp_path, monkeypatch):
     import pose2d.analyze
-    from triangulate.load_2d import from_dlc_file
-    from triangulate.save_2d import to_dlc_file
+    from tests.fixtures.io2d import read_2d as from_dlc_file
+    from tests.fixtures.io2d import write_2d as to_dlc_file
 
     root = tmp_path / "an"
     sample_project(root, calibrate=False, render=False)
@@ -263,8 +263,8 @@ def test_render_with_viz3d(tmp_path):
     viz3d = pytest.importorskip("viz3d")
     if not all(hasattr(viz3d, n) for n in ("render_movie", "export_html")):
         pytest.skip("viz3d lacks render_movie / export_html")
-    from triangulate.load_2d import from_dlc_file
-    from triangulate.save_2d import to_dlc_file
+    from tests.fixtures.io2d import read_2d as from_dlc_file
+    from tests.fixtures.io2d import write_2d as to_dlc_file
 
     root = tmp_path / "render"
     sample_project(root, calibrate=False, sessions=("A",))
@@ -288,7 +288,7 @@ def test_render_with_viz3d(tmp_path):
 def test_analyze_with_the_shipped_model_then_triangulate(tmp_path):
     """The real 2D network through the pipeline: sample_data/model over one session's videos,
     then optim through the true calibration; 3D within a few mm of the ground truth."""
-    from tripose.synth import load_points3d_csv
+    from synth import load_points3d_csv
 
     model = SAMPLE_DATA / "model"
     if not (model / "model.pt").is_file():

@@ -188,8 +188,8 @@ def test_videos_of_different_lengths(project):
 
 
 def test_2d_files_of_different_lengths(project):
-    from triangulate.load_2d import from_dlc_file
-    from triangulate.save_2d import to_dlc_file
+    from tests.fixtures.io2d import read_2d as from_dlc_file
+    from tests.fixtures.io2d import write_2d as to_dlc_file
 
     h5 = project / "B/pose-2d-dlc/cam1.h5"
     p, s, bp = from_dlc_file(h5)

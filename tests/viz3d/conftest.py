@@ -24,9 +24,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 def sample():
     """rig, points3d (150, 16, 3) mm, skeleton, videos, points2d (4, 150, 16, 2), scores."""
     from calibration import load_rig
+    from synth import load_points3d_csv
+    from tests.fixtures.io2d import read_2d as from_dlc_file
     from triangulate import load_skeleton
-    from triangulate.load_2d import from_dlc_file
-    from tripose.synth import load_points3d_csv
 
     rig = load_rig(SAMPLE / "ground_truth" / "calibration.toml")
     skeleton = load_skeleton(SAMPLE / "skeleton.toml")

@@ -39,3 +39,19 @@ def test_bad_points_skeleton_frame_camera_and_suffix(sample, tmp_path):
         viz3d.combined_video(sample["videos"], rig, p, sk, tmp_path / "c.mp4",
                              points2d=sample["points2d"][:2, :4])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_poses_accepted_one_individual_at_a_time():
+    from poses import InputError, Poses
+    from viz3d.validate import check_points2d, check_points3d
+
+    p3 = Poses(np.ones((4, 1, 3, 3)))
+    np.testing.assert_array_equal(check_points3d(p3), np.ones((4, 3, 3)))
+    two = Poses(np.ones((4, 2, 3, 3)), individuals=["a", "b"])
+    with pytest.raises(InputError, match="2 individuals"):
+        check_points3d(two)
+    np.testing.assert_array_equal(check_points3d(two.sel(individuals=["b"])), np.ones((4, 3, 3)))
+    p2 = Poses(np.zeros((4, 1, 3, 2)))
+    assert check_points2d(p2, "det").shape == (4, 3, 2)
+    with pytest.raises(InputError, match="expected 3D"):
+        check_points3d(p2)

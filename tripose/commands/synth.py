@@ -40,7 +40,7 @@ def synth(
     ),
 ) -> None:
     """Generate a synthetic rig, ChArUco and behaviour videos, and their exact ground truth."""
-    from .. import synth as synth_api
+    import synth as synth_api
 
     if not 2 <= cameras <= 16:
         raise InputError(f"--cameras must be between 2 and 16, got {cameras}")

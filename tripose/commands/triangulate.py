@@ -52,7 +52,8 @@ def triangulate(
                                 "(degrees) to this CSV."),
 ) -> None:
     """Triangulate synchronized 2D keypoints into 3D points (anipose pose-3d columns)."""
-    from triangulate.files import parse_inputs, triangulate_files
+    from poses.io import parse_inputs
+    from triangulate.files import triangulate_files
 
     options = {"score_threshold": score_threshold, "reproj_threshold": reproj_threshold,
                "median_filter": median_filter}

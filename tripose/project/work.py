@@ -14,12 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.errors import InputError
+from poses.errors import InputError
 
 __all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_session",
            "angles_session", "render_session", "load_skeleton_spec"]
 
 log = logging.getLogger(__name__)
+
+
+def _one_individual(src: str):
+    """The 3D poses of a pose-3d CSV that holds one individual."""
+    from poses import load_poses
+
+    pose = load_poses(src, format="anipose")
+    if pose.n_individuals != 1:
+        raise InputError(f"{src}: holds {pose.n_individuals} individuals "
+                         f"{pose.individuals}; this step handles one")
+    return pose
 
 
 def load_skeleton_spec(spec: str | dict):
@@ -78,28 +89,20 @@ def analyze_camera(model: str, video: str, out: str, batch_size: int, filter: st
 def triangulate_session(session: str, calibration: str, inputs: dict[str, str], out: str,
                         skeleton: str | dict, method: str, options: dict,
                         truncate: bool) -> dict:
-    """Triangulate a session's 2D files into ``out`` (anipose pose-3d CSV)."""
-    from calibration.load_rig import load_rig
-    from triangulate import pose3d_from_result, save_pose3d, triangulate
-    from triangulate.files import load_inputs
-    from triangulate.validators import check_skeleton_bodyparts
+    """Triangulate a session's 2D files into ``out`` (anipose pose-3d CSV), through the one
+    file-level orchestration :func:`triangulate.files.triangulate_files`."""
+    from triangulate.files import triangulate_files
 
-    rig = load_rig(calibration)
+    skel = load_skeleton_spec(skeleton)
     try:
-        points2d, scores, bodyparts = load_inputs(
-            {c: Path(p) for c, p in inputs.items()}, rig.names, truncate=truncate,
-            truncate_hint="set triangulation.truncate = true")
+        result, _ = triangulate_files(
+            calibration, {c: Path(p) for c, p in inputs.items()}, out, skeleton=skel,
+            method=method, format="anipose", truncate=truncate,
+            truncate_hint="set triangulation.truncate = true", **options)
     except InputError as exc:
         raise InputError(f"session {session}: {exc}") from None
-    skel = load_skeleton_spec(skeleton)
-    check_skeleton_bodyparts(skel, bodyparts, where=f"skeleton of session {session}")
-    opts = dict(options)
-    if method == "optim":
-        opts["skeleton"] = skel.on_bodyparts(bodyparts)
-    result = triangulate(rig, points2d, scores, method=method, **opts)
     for msg in result.warnings:
         log.warning("session %s: %s", session, msg)
-    save_pose3d(out, pose3d_from_result(result, bodyparts), format="csv")
     ok = np.isfinite(result.points3d).all(-1)
     log.info("triangulated session %s (%s): %d frames, %.1f%% of points", session, method,
              result.n_frames, 100 * ok.mean() if ok.size else 0.0)
@@ -109,25 +112,15 @@ def triangulate_session(session: str, calibration: str, inputs: dict[str, str], 
 def filter_session(src: str, out: str, fps: float, fill_gaps: int, lowpass_hz: float,
                    axes: list[str], reference_point: str) -> dict:
     """Gap filling, low-pass and alignment of a pose-3d CSV into ``out``."""
-    from triangulate import load_pose3d, save_pose3d
-    from triangulate.filters import fill_gaps as fill
-    from triangulate.filters import lowpass
+    from poses import load_poses, save_poses
+    from triangulate.postprocess import filter_poses
 
-    pose = load_pose3d(src)
-    pose.fps = fps
-    X = pose.points3d
-    if fill_gaps:
-        X = fill(X, fill_gaps)
-    if lowpass_hz:
-        X = lowpass(X, lowpass_hz, fps)
-    if axes or reference_point:
-        from triangulate.align import align_points
-
-        X = align_points(X, pose.bodyparts, axes=[_axis(a) for a in axes] or None,
-                         reference_point=reference_point or None)
-    pose.points3d = X
-    save_pose3d(out, pose, format="csv")
-    return {"frames": int(X.shape[0])}
+    pose = load_poses(src, format="anipose")
+    pose = filter_poses(pose, fill_gaps, lowpass_hz or None, fps,
+                        axes=[_axis(a) for a in axes] or None,
+                        reference_point=reference_point or None)
+    save_poses(pose.replace(fps=fps), out, format="anipose")
+    return {"frames": int(pose.n_frames)}
 
 
 def _axis(text: str) -> tuple[str, str, str]:
@@ -140,12 +133,11 @@ def _axis(text: str) -> tuple[str, str, str]:
 
 def angles_session(src: str, out: str, skeleton: str | dict) -> dict:
     """The skeleton's joint angles (degrees) of a pose-3d CSV into ``out``."""
-    from triangulate import load_pose3d
     from triangulate.angles import save_angles
 
     skel = load_skeleton_spec(skeleton)
-    pose = load_pose3d(src)
-    save_angles(out, pose.points3d, pose.bodyparts, skel.angles)
+    pose = _one_individual(src)
+    save_angles(out, pose.position[:, 0], pose.keypoints, skel.angles)
     return {"angles": sorted(skel.angles)}
 
 
@@ -155,11 +147,10 @@ def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
     """The 3D movie (and HTML scene, and combined video) of a session, via viz3d."""
     import viz3d
     from calibration.load_rig import load_rig
-    from triangulate import load_pose3d
 
     rig = load_rig(calibration)
-    pose = load_pose3d(src)
-    skel, X = load_skeleton_spec(skeleton).on_bodyparts(pose.bodyparts), pose.points3d
+    pose = _one_individual(src)
+    skel, X = load_skeleton_spec(skeleton).on_bodyparts(pose.keypoints), pose.position[:, 0]
     Path(movie).parent.mkdir(parents=True, exist_ok=True)
     # viz3d writes each file atomically itself
     viz3d.render_movie(X, skel, movie, fps=fps, rig=rig)
