@@ -8,7 +8,8 @@ here too so that :mod:`poses.io.movement` converts by name, not by guesswork.
 
 from __future__ import annotations
 
-__all__ = ["DIMS", "CONFIDENCE_DIMS", "VIEW_DIMS", "VIEW_CONFIDENCE_DIMS", "SPACE_2D",
+__all__ = ["POINTS2D_DIMS", "SCORES_DIMS", "POINTS3D_DIMS", "DIMS", "CONFIDENCE_DIMS",
+           "VIEW_DIMS", "VIEW_CONFIDENCE_DIMS", "SPACE_2D",
            "SPACE_3D", "MOVEMENT_POSITION_DIMS", "MOVEMENT_CONFIDENCE_DIMS",
            "QUALITY_FIELDS"]
 
@@ -30,3 +31,12 @@ MOVEMENT_CONFIDENCE_DIMS = ("time", "keypoints", "individuals")
 #: ``error`` mean reprojection error (pixels), ``ncams`` views used (count),
 #: ``sigma`` standard deviation of the point (the position's units).
 QUALITY_FIELDS = {"error": "px", "ncams": "count", "sigma": "units"}
+
+# The solvers' arrays (triangulate, calibration): one individual's joints, or several
+# individuals folded into the joint axis.
+#: Axes of 2D keypoints: (n_cams, n_frames, n_joints, 2) pixels.
+POINTS2D_DIMS = ("cameras", "frames", "joints", "xy")
+#: Axes of 2D scores: (n_cams, n_frames, n_joints) in [0, 1].
+SCORES_DIMS = ("cameras", "frames", "joints")
+#: Axes of 3D keypoints: (n_frames, n_joints, 3) rig units.
+POINTS3D_DIMS = ("frames", "joints", "xyz")

@@ -3,15 +3,18 @@
 >>> from triangulate import triangulate
 >>> res = triangulate(rig, points2d, scores, method="ransac")  # doctest: +SKIP
 >>> res.points3d.shape  # (n_frames, n_joints, 3) rig units  # doctest: +SKIP
+>>> poses = res.to_poses(bodyparts, fps=100)  # the pose data model  # doctest: +SKIP
+
+Files are read and written by :mod:`poses.io`; :func:`triangulate.files.triangulate_files`
+is the file-level orchestration behind ``tripose triangulate`` and the pipeline.
 """
 
+from poses.dims import POINTS2D_DIMS, POINTS3D_DIMS, SCORES_DIMS
 from poses.skeleton import Skeleton, load_skeleton, save_skeleton
 
-from .api import DEFAULTS, Triangulation, triangulate
-from .load_3d import Pose3D, load_pose3d
-from .points import POINTS2D_DIMS, POINTS3D_DIMS, SCORES_DIMS
-from .save_3d import pose3d_from_result, save_pose3d
+from .api import DEFAULTS, triangulate
+from .methods import METHODS
+from .result import Triangulation
 
-__all__ = ["triangulate", "Triangulation", "DEFAULTS", "Skeleton", "load_skeleton",
-           "save_skeleton", "POINTS2D_DIMS", "POINTS3D_DIMS", "SCORES_DIMS", "Pose3D",
-           "load_pose3d", "save_pose3d", "pose3d_from_result"]
+__all__ = ["triangulate", "Triangulation", "DEFAULTS", "METHODS", "Skeleton", "load_skeleton",
+           "save_skeleton", "POINTS2D_DIMS", "POINTS3D_DIMS", "SCORES_DIMS"]

@@ -150,6 +150,20 @@ def detect_format(path: str | Path, for_writing: bool = False) -> Format:
     return hits[0]
 
 
+def _check_options(fn, options: dict, fmt: Format, what: str) -> None:
+    """Refuse options the format's reader or writer does not take, naming them."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    known = [n for n, p in list(params.items())[1:] if p.kind is not p.VAR_POSITIONAL]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InputError(f"format {fmt.name!r} {what} takes no option(s) {unknown}; its "
+                         f"options: {known}")
+
+
 def load_poses(path: str | Path, format: str | None = None, **options) -> Poses:
     """Read poses from any supported file, inferring the format.
 
@@ -179,6 +193,7 @@ def load_poses(path: str | Path, format: str | None = None, **options) -> Poses:
     fmt = get_format(format) if format else detect_format(path)
     if fmt.load is None:
         raise InputError(f"{path}: format {fmt.name!r} cannot be read")
+    _check_options(fmt.load, options, fmt, "reading")
     return fmt.load(path, **options)
 
 
@@ -190,8 +205,9 @@ def save_poses(poses: Poses, path: str | Path, format: str | None = None, **opti
     poses : Poses
     path : str or Path
     format : str, optional
-        A name from :data:`FORMATS` (default: from the suffix; ``.csv`` is DeepLabCut for
-        2D poses and anipose for 3D, ``.h5`` DeepLabCut).
+        A name from :data:`FORMATS`, or a suffix (``"csv"``, ``"trc"``, ``"h5"`` ...).
+        Default: from the path's suffix (``.csv`` is DeepLabCut for 2D poses and anipose for
+        3D, ``.h5`` DeepLabCut, no suffix an OpenPose folder).
     **options
         Passed to the format's writer.
 
@@ -212,13 +228,25 @@ def save_poses(poses: Poses, path: str | Path, format: str | None = None, **opti
             and Path(poses.source_file).resolve() == path.resolve():
         raise InputError(f"writing {path} would overwrite the file these poses were read "
                          f"from; choose another output")
+    _ensure_loaded()
+    if format and format not in FORMATS:  # a suffix as format: "csv", "trc", "h5", "nc" ...
+        suffix = "." + format.lower().lstrip(".")
+        if any(suffix in f.suffixes for f in FORMATS.values()):
+            path_for, format = Path(f"x{suffix}"), None
+        else:
+            get_format(format)  # raises, listing the formats
+    else:
+        path_for = path
     if format:
         fmt = get_format(format)
-    elif path.suffix.lower() == ".csv":
+    elif not path_for.suffix and not poses.is_3d:  # a folder of JSON files
+        fmt = get_format("openpose")
+    elif path_for.suffix.lower() == ".csv":
         fmt = get_format("anipose" if poses.is_3d else "dlc")
     else:
-        fmt = detect_format(path, for_writing=True)
+        fmt = detect_format(path_for, for_writing=True)
     if fmt.save is None:
         raise InputError(f"{path}: format {fmt.name!r} cannot be written; writable formats: "
                          f"{[f.name for f in FORMATS.values() if f.save]}")
+    _check_options(fmt.save, options, fmt, "writing")
     return fmt.save(poses, path, **options)

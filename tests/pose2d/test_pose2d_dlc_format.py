@@ -106,13 +106,16 @@ def test_moved_names_point_to_poses():
 
 
 def test_triangulate_reads_our_output(tmp_path):
-    load_2d = pytest.importorskip("triangulate.load_2d")
+    from triangulate.files import load_inputs
+
     xy, conf = _points()
-    write_analysis(tmp_path / "cam0.h5", analysis_poses(xy, conf, BODYPARTS, "tripose"))
-    out = load_2d.from_dlc_file(tmp_path / "cam0.h5")
-    np.testing.assert_allclose(out[0], xy)
-    np.testing.assert_allclose(out[1], conf)
-    assert list(out[2]) == BODYPARTS
+    for cam in ("cam0", "cam1"):
+        write_analysis(tmp_path / f"{cam}.h5", analysis_poses(xy, conf, BODYPARTS, "tripose"))
+    out = load_inputs({c: tmp_path / f"{c}.h5" for c in ("cam0", "cam1")}, ["cam0", "cam1"],
+                      dtype=np.float64)
+    np.testing.assert_allclose(out.points2d[1], xy)
+    np.testing.assert_allclose(out.scores[1], np.nan_to_num(conf))
+    assert out.keypoints == BODYPARTS
 
 
 def test_pose2d_imports_no_other_package():

@@ -21,9 +21,9 @@ from poses.io.anipose import (
     save_anipose,
     to_anipose_dataframe,
 )
+from tests.fixtures.legacy.inputs import HERE as LEGACY
+from tests.fixtures.legacy.inputs import anipose_case
 from tests.poses.strategies import poses as poses_st
-from triangulate.load_3d import Pose3D
-from triangulate.save_3d import to_csv as old_to_csv
 
 
 @pytest.fixture
@@ -92,32 +92,18 @@ def test_one_individual_with_its_own_name_keeps_it(tmp_path):
 
 
 # --------------------------------------------------------------- byte compatibility
-def _old_and_new(n_frames=9, with_q=True, seed=0):
-    rng = np.random.default_rng(seed)
-    bps = ["snout", "left_ear", "tail_base"]
-    X = rng.uniform(-800, 800, (n_frames, 3, 3))
-    X[2, 1] = np.nan
-    X[4] = np.nan
-    err = rng.uniform(0, 9, (n_frames, 3))
-    ncams = rng.integers(0, 5, (n_frames, 3))
-    score = rng.random((n_frames, 3))
-    sigma = rng.uniform(0, 2, (n_frames, 3))
-    err[2, 1] = score[2, 1] = sigma[2, 1] = np.nan
-    fnum = np.arange(n_frames) + 3
-    old = Pose3D(points3d=X, bodyparts=bps, error=err if with_q else np.full(err.shape, np.nan),
-                 ncams=ncams if with_q else np.zeros(ncams.shape, np.int64), score=score,
-                 sigma=sigma if with_q else None, fnum=fnum, units="mm", fps=100.0)
-    quality = {"error": err, "ncams": ncams, "sigma": sigma} if with_q else {}
-    new = Poses(X[:, None], score[:, None], keypoints=bps, frame_index=fnum,
-                quality={k: v[:, None] for k, v in quality.items()})
-    return old, new
+def _new(with_q: bool) -> Poses:
+    c = anipose_case(with_q)
+    quality = {k: c[k][:, None] for k in ("error", "ncams", "sigma") if c[k] is not None}
+    return Poses(c["points3d"][:, None], c["score"][:, None], keypoints=c["bodyparts"],
+                 frame_index=c["fnum"], quality=quality)
 
 
 @pytest.mark.parametrize("with_q", [True, False])
 def test_bytes_identical_to_the_old_writer(tmp_path, with_q):
-    old, new = _old_and_new(with_q=with_q)
-    a = old_to_csv(tmp_path / "old.csv", old).read_bytes()
-    b = save_anipose(new, tmp_path / "new.csv").read_bytes()
+    """tests/fixtures/legacy: written by tripose's writer before the pose data model."""
+    a = (LEGACY / f"anipose_{'q' if with_q else 'noq'}.csv").read_bytes()
+    b = save_anipose(_new(with_q), tmp_path / "new.csv").read_bytes()
     assert a == b
     header = b.split(b"\n")[0].decode()
     assert header.startswith("snout_x,snout_y,snout_z,snout_error,snout_ncams,snout_score")

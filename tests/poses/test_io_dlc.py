@@ -184,14 +184,11 @@ def test_label_file_csv_round_trips_byte_for_byte(tmp_path, levels):
 
 
 def test_writes_what_the_older_tripose_writer_wrote(tmp_path):
-    from triangulate.save_2d import to_dlc_file
+    from tests.fixtures.legacy.inputs import HERE, dlc_case
 
-    rng = np.random.default_rng(0)
-    pts = rng.uniform(0, 500, (7, 3, 2))
-    pts[2, 1] = np.nan
-    sc = rng.random((7, 3))
-    old = to_dlc_file(tmp_path / "old.h5", pts, sc, ["a", "b", "c"], csv=True)
-    p = Poses.from_numpy(pts, sc, keypoints=["a", "b", "c"])
+    c = dlc_case()  # tests/fixtures/legacy/old_dlc.*: written before the pose data model
+    old = HERE / "old_dlc.h5"
+    p = Poses.from_numpy(c["points2d"], c["scores"], keypoints=c["bodyparts"])
     new = save_dlc(p, tmp_path / "new.h5", csv=True)
     assert new.with_suffix(".csv").read_bytes() == old.with_suffix(".csv").read_bytes()
     pd.testing.assert_frame_equal(pd.read_hdf(new), pd.read_hdf(old))

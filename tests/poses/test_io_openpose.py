@@ -19,8 +19,8 @@ from poses.io.openpose import (
     load_openpose,
     save_openpose,
 )
+from tests.fixtures.legacy.inputs import OLD_BODY25 as OPENPOSE_BODY25
 from tests.poses.strategies import poses as poses_st
-from triangulate.load_2d import OPENPOSE_BODY25, from_openpose_folder
 
 # OpenPose's POSE_BODY_25B_BODY_PARTS (openpose_train), with Pose2Sim's names for 17 and 18
 # (UpperNeck -> Neck, HeadTop -> Head)
@@ -135,10 +135,9 @@ def test_every_person_is_an_individual_slot(tmp_path):
     assert np.isnan(p.position[:, :, 2]).all() and (p.confidence[:, :, 2] == 0).all()
     np.testing.assert_array_equal(p.confidence[1, 1, :2], [0.9, 0.8])
     np.testing.assert_array_equal(p.frame_index, [0, 1, 2, 3])
-    # slot ind1 is the old reader's first person of every frame
-    first, scores, _ = from_openpose_folder(folder, person="first")
-    np.testing.assert_array_equal(p.position[:, 0], first)
-    np.testing.assert_array_equal(p.confidence[:, 0], scores)
+    # slot ind1 is the first person of every frame (the old reader's person="first")
+    np.testing.assert_array_equal(p.position[[0, 1, 3], 0, :2], np.stack([b, c, a])[:, :2, :2])
+    np.testing.assert_array_equal(p.confidence[[0, 1, 3], 0], np.stack([b, c, a])[..., 2])
 
 
 def test_frames_ordered_by_their_number(tmp_path):

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from poses import InputError, Poses
 from poses.io import registry
 from poses.io.parquet import METADATA_KEY, is_parquet_file, load_parquet, save_parquet
+from tests.fixtures.legacy.inputs import HERE as LEGACY
+from tests.fixtures.legacy.inputs import parquet_case
 from tests.poses.strategies import poses as poses_st
-from triangulate.load_3d import Pose3D
-from triangulate.save_3d import to_parquet as old_to_parquet
 
 
 @pytest.fixture
@@ -87,11 +87,8 @@ def test_file_holds_anipose_columns_and_json_metadata(tmp_path):
 
 
 def test_reads_tripose_earlier_parquet(tmp_path):
-    X = np.random.default_rng(2).normal(size=(4, 2, 3))
-    old = Pose3D(points3d=X, bodyparts=["a", "b"], error=np.full((4, 2), 0.5),
-                 ncams=np.full((4, 2), 3), score=np.full((4, 2), 0.9), sigma=None,
-                 fnum=np.arange(4), units="cm", fps=60.0)
-    p = load_parquet(old_to_parquet(tmp_path / "old.parquet", old))
+    X = parquet_case()["points3d"]
+    p = load_parquet(LEGACY / "old.parquet")  # written by tripose before the data model
     np.testing.assert_array_equal(p.position[:, 0], X)
     assert p.units == "cm" and p.fps == 60.0 and p.keypoints == ["a", "b"]
     np.testing.assert_array_equal(p.quality["ncams"], 3.0)

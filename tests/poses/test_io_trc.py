@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from poses import DEFAULT_INDIVIDUAL, InputError, Poses
 from poses.io import registry
 from poses.io.trc import is_trc_file, load_trc, save_trc, split_labels
+from tests.fixtures.legacy.inputs import HERE as LEGACY
+from tests.fixtures.legacy.inputs import trc_case
 from tests.poses.strategies import poses as poses_st
-from triangulate.load_3d import Pose3D
-from triangulate.save_3d import to_trc as old_to_trc
 
 
 @pytest.fixture
@@ -70,16 +70,9 @@ def test_one_named_individual_reads_back_as_the_default(tmp_path):
 
 @pytest.mark.parametrize("fnum0", [0, 12])
 def test_bytes_identical_to_the_old_writer(tmp_path, fnum0):
-    rng = np.random.default_rng(3)
-    X = rng.uniform(-900, 900, (8, 4, 3))
-    X[1, 2] = np.nan
-    X[5] = np.nan
-    bps = ["nose", "ear_l", "ear_r", "tail"]
-    old = Pose3D(points3d=X, bodyparts=bps, error=np.full((8, 4), np.nan),
-                 ncams=np.zeros((8, 4), np.int64), score=np.ones((8, 4)), sigma=None,
-                 fnum=np.arange(8), units="mm", fps=90.0)
-    new = Poses(X[:, None], keypoints=bps, fps=90.0, units="mm")
-    a = old_to_trc(tmp_path / "same.trc", old).read_bytes()
+    c = trc_case()  # tests/fixtures/legacy/same.trc: the writer before the data model
+    new = Poses(c["points3d"][:, None], keypoints=c["bodyparts"], fps=c["fps"], units="mm")
+    a = (LEGACY / "same.trc").read_bytes()
     b = save_trc(new, tmp_path / "same.trc").read_bytes()
     assert a == b
     if fnum0:  # frame numbers are now kept (Frame# = frame + 1, Time = frame / fps)

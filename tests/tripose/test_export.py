@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from calibration.errors import InputError
-from triangulate import Pose3D, load_pose3d, save_pose3d
+from poses import Poses, load_poses, save_poses
 from tripose.cli import main
 from tripose.project import export_pose
 
@@ -16,20 +16,19 @@ def pose_csv(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(0, 20, (30, 3, 3))
     X[4, 1] = np.nan
-    pose = Pose3D(points3d=X, bodyparts=["nose", "ear", "tail"], error=rng.random((30, 3)),
-                  ncams=np.full((30, 3), 3), score=rng.random((30, 3)), sigma=None,
-                  fnum=np.arange(30))
-    return save_pose3d(tmp_path / "s.csv", pose), X
+    pose = Poses(X[:, None], rng.random((30, 1, 3)), keypoints=["nose", "ear", "tail"],
+                 quality={"error": rng.random((30, 1, 3)), "ncams": np.full((30, 1, 3), 3)})
+    return save_poses(pose, tmp_path / "s.csv"), X
 
 
 @pytest.mark.parametrize("fmt", ["csv", "trc", "c3d", "parquet"])
 def test_export_round_trip(pose_csv, tmp_path, fmt):
     src, X = pose_csv
     out = export_pose(src, tmp_path / f"out.{fmt}", fps=50.0)
-    back = load_pose3d(out)
-    assert back.bodyparts == ["nose", "ear", "tail"]
-    np.testing.assert_allclose(back.points3d, X, atol=1e-4 if fmt == "c3d" else 1e-6)
-    assert np.isnan(back.points3d[4, 1]).all()
+    back = load_poses(out)
+    assert back.keypoints == ["nose", "ear", "tail"]
+    np.testing.assert_allclose(back.position[:, 0], X, atol=1e-4 if fmt == "c3d" else 1e-6)
+    assert np.isnan(back.position[4, 0, 1]).all()
     if fmt in ("trc", "c3d", "parquet"):
         assert back.fps == 50.0
 

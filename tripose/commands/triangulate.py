@@ -22,10 +22,11 @@ def _parse_axis(text: str) -> tuple[str, str, str]:
 def triangulate(
     inputs: list[str] = typer.Argument(
         ..., help="2D files, PATH or NAME=PATH (name defaults to the file stem): DeepLabCut "
-        "h5/csv, SLEAP analysis h5, or an OpenPose/Pose2Sim JSON folder."),
+        "h5/csv (single or multi-animal), SLEAP analysis h5, Lightning Pose csv, NWB, "
+        "movement .nc, or an OpenPose/Pose2Sim JSON folder (keypoint names from --skeleton)."),
     calibration: Path = typer.Option(..., "--calibration", "-c", help="Calibration TOML."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file (csv, trc, c3d, "
-                                "parquet)."),
+                                "parquet, nc, nwb); several individuals are kept apart."),
     skeleton: Path = typer.Option(None, "--skeleton", "-s", help="Skeleton TOML (limbs for "
                                   "optim, angles)."),
     method: str = typer.Option("ransac", "--method", "-m", help="dlt, ransac or optim."),
@@ -33,8 +34,8 @@ def triangulate(
                                           "scoring below this (0 to 1)."),
     reproj_threshold: float = typer.Option(10.0, "--reproj-threshold", help="Inlier "
                                            "threshold, pixels (ransac, optim)."),
-    format: str = typer.Option(None, "--format", help="csv, trc, c3d or parquet (default: "
-                               "from the output suffix)."),
+    format: str = typer.Option(None, "--format", help="csv, trc, c3d, parquet, nc or nwb "
+                               "(default: from the output suffix)."),
     truncate: bool = typer.Option(False, "--truncate", help="Cut cameras to the shortest "
                                   "recording when frame counts differ."),
     fps: float = typer.Option(100.0, "--fps", help="Frame rate, Hz (TRC/C3D, low-pass)."),
