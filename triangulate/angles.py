@@ -10,6 +10,7 @@ import pandas as pd
 
 from calibration.errors import InputError
 from poses.atomic import atomic_path
+from poses.io.cells import neutralize_all
 
 __all__ = ["joint_angles", "save_angles"]
 
@@ -47,6 +48,7 @@ def save_angles(path: str | Path, points3d: np.ndarray, bodyparts: Sequence[str]
     """Write joint angles (degrees) as CSV, one column per angle plus ``fnum``, atomically."""
     path = Path(path)
     df = pd.DataFrame(joint_angles(points3d, bodyparts, angles))
+    df.columns = neutralize_all(df.columns)  # no formulas in a spreadsheet's header
     df["fnum"] = np.arange(len(points3d))
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, float_format="%.4f")

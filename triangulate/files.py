@@ -23,7 +23,8 @@ from poses.errors import InputError
 from .postprocess import filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
 
-__all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triangulate_files"]
+__all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triangulate_files",
+           "check_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,33 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
     fps = {views[c].fps for c in views.cameras} - {None}
     return Inputs(points2d, scores.astype(dtype), views.keypoints, individuals,
                   fps.pop() if len(fps) == 1 else None)
+
+
+def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more) -> None:
+    """Refuse outputs that would write over an input or over each other (before any work).
+
+    Raises
+    ------
+    InputError
+        Naming the output and the file it would replace.
+    """
+    def same(a, b) -> bool:
+        a, b = Path(a), Path(b)
+        try:
+            return a.exists() and b.exists() and a.samefile(b) or a.resolve() == b.resolve()
+        except OSError:
+            return False
+
+    if angles_out is not None and same(out, angles_out):
+        raise InputError(f"--angles {angles_out} is the 3D output too (-o); give the angles "
+                         f"their own file")
+    for target, what in ((out, "-o"), (angles_out, "--angles")):
+        if target is None:
+            continue
+        for src in [*inputs, *more]:
+            if same(target, src):
+                raise InputError(f"{what} {target} would write over the input {src}; choose "
+                                 f"another output path")
 
 
 def _load_2d(path: str | Path, skeleton: Skeleton | None):
@@ -223,6 +251,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     from calibration.load_rig import load_rig
     from poses.skeleton import load_skeleton
 
+    check_outputs(out, angles_out, [calibration, *inputs.values()],
+                  *([skeleton] if isinstance(skeleton, (str, Path)) else []))
     rig = load_rig(calibration)
     skel = skeleton if isinstance(skeleton, Skeleton) or skeleton is None \
         else load_skeleton(skeleton)

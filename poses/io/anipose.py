@@ -33,6 +33,7 @@ from ..atomic import atomic_path
 from ..dims import SPACE_3D
 from ..errors import InputError
 from ..model import DEFAULT_INDIVIDUAL, Poses
+from .cells import neutralize, neutralize_all, restore, restore_all
 from .registry import Format, register
 
 __all__ = ["load_anipose", "save_anipose", "from_anipose_dataframe", "to_anipose_dataframe",
@@ -266,6 +267,9 @@ def load_anipose(path: str | Path, units: str | None = None, fps: float | None =
             ValueError) as exc:
         raise InputError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]}); expected "
                          f"{_EXPECT}") from None
+    df.columns = restore_all(df.columns)
+    if INDIVIDUAL_COLUMN in df.columns:
+        df[INDIVIDUAL_COLUMN] = df[INDIVIDUAL_COLUMN].map(restore, na_action="ignore")
     return from_anipose_dataframe(df, where=str(path), units=units, fps=fps)
 
 
@@ -292,6 +296,9 @@ def save_anipose(poses: Poses, path: str | Path) -> Path:
         raise InputError(f"{path}: anipose's pose-3d CSV holds 3D points; these poses "
                          f"({poses.source_file or 'poses'}) are 2D (write DeepLabCut instead)")
     df = to_anipose_dataframe(poses)
+    df.columns = neutralize_all(df.columns)  # no formulas in a spreadsheet's header
+    if INDIVIDUAL_COLUMN in df.columns:
+        df[INDIVIDUAL_COLUMN] = df[INDIVIDUAL_COLUMN].map(neutralize)
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, float_format="%.6f")
     return path

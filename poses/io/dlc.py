@@ -37,6 +37,7 @@ import pandas as pd
 from ..atomic import atomic_path
 from ..errors import InputError
 from ..model import DEFAULT_INDIVIDUAL, Poses
+from .cells import neutralize_all, restore_all
 from .registry import Format, register
 
 __all__ = ["load_dlc", "save_dlc", "from_dlc_dataframe", "to_dlc_dataframe", "is_dlc_file",
@@ -125,7 +126,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if df.shape[1] != len(head[0]) - n_index:
         raise InputError(f"{path}: {df.shape[1]} data columns under {len(head[0]) - n_index} "
                          f"header columns; expected {_EXPECT}")
-    df.columns = pd.MultiIndex.from_arrays([row[n_index:] for row in head], names=names)
+    df.columns = pd.MultiIndex.from_arrays([restore_all(row[n_index:]) for row in head],
+                                           names=names)
     df.index.names = [None] * n_index
     return df
 
@@ -411,8 +413,12 @@ def write_dlc_table(df: pd.DataFrame, path: str | Path, csv: bool = False) -> Pa
         with atomic_path(path) as tmp:
             df.to_hdf(tmp, key=H5_KEY, mode="w", format=fmt)
     if suffix == ".csv" or csv:
+        cells = df.copy(deep=False)  # no formulas in a spreadsheet's header rows
+        cells.columns = pd.MultiIndex.from_arrays(
+            [neutralize_all(df.columns.get_level_values(i)) for i in range(df.columns.nlevels)],
+            names=df.columns.names)
         with atomic_path(path.with_suffix(".csv")) as tmp:
-            df.to_csv(tmp)
+            cells.to_csv(tmp)
     return path
 
 

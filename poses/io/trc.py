@@ -32,6 +32,7 @@ import pandas as pd
 from ..atomic import atomic_path
 from ..errors import InputError
 from ..model import DEFAULT_INDIVIDUAL, Poses
+from .cells import neutralize, restore
 from .registry import Format, register
 
 __all__ = ["load_trc", "save_trc", "is_trc_file", "marker_labels", "split_labels",
@@ -135,7 +136,7 @@ def save_trc(poses: Poses, path: str | Path) -> Path:
         f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
         "\t".join(_HEADER_KEYS),
         f"{rate}\t{rate}\t{n_frames}\t{n_markers}\t{poses.units}\t{rate}\t{first}\t{n_frames}",
-        "Frame#\tTime\t" + "\t".join(f"{m}\t\t" for m in labels).rstrip("\t"),
+        "Frame#\tTime\t" + "\t".join(f"{neutralize(m)}\t\t" for m in labels).rstrip("\t"),
         "\t\t" + "\t".join(f"X{j + 1}\tY{j + 1}\tZ{j + 1}" for j in range(n_markers)),
         "",
     ]
@@ -191,7 +192,7 @@ def load_trc(path: str | Path) -> Poses:
     if not np.isfinite(fps) or fps <= 0 or n_markers < 1:
         raise InputError(f"{path}: TRC DataRate must be a positive rate and NumMarkers at least "
                          f"1, got DataRate={header['DataRate']!r}, NumMarkers={n_markers}")
-    names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()]
+    names = [restore(n.strip()) for n in lines[3].split("\t")[2:] if n.strip()]
     if len(names) < n_markers:
         raise InputError(f"{path}: TRC header says NumMarkers={n_markers} but names "
                          f"{len(names)} marker(s) on line 4")

@@ -96,3 +96,22 @@ def test_input_errors(session, tmp_path, capsys):
     lacking.write_text(toml.dumps(data))
     assert run("triangulate", "-c", lacking, "-o", tmp_path / "e.csv", *files) == 2
     assert "cam3" in capsys.readouterr().err
+
+
+def test_outputs_never_replace_inputs_or_each_other(session, tmp_path, capsys):
+    root, files = session
+    cal = root / "calibration.toml"
+    before = {f: f.read_bytes() for f in (*files, cal)}
+    # -o naming an input 2D file, the calibration, or the same file as --angles
+    for out, extra in ((files[1], []), (cal, []),
+                       (tmp_path / "x.csv", ["--angles", tmp_path / "x.csv"])):
+        code = run("triangulate", "-c", cal, "-s", root / "skeleton.toml", "-o", out, *extra,
+                   *files)
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err and str(out) in err, err
+    assert {f: f.read_bytes() for f in before} == before
+    assert not (tmp_path / "x.csv").exists()
+    # a relative spelling of the same input is caught too
+    rel = files[0].parent / ".." / files[0].parent.name / files[0].name
+    assert run("triangulate", "-c", cal, "-o", rel, *files) == 2
+    assert files[0].read_bytes() == before[files[0]]
