@@ -11,20 +11,29 @@ filtered points) and write atomically with :func:`poses.io.save_poses`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from poses import PoseViews, Skeleton, load_poses, parse_inputs, save_poses
+from poses import (
+    DEFAULT_INDIVIDUAL,
+    Poses,
+    PoseViews,
+    Skeleton,
+    load_poses,
+    parse_inputs,
+    save_poses,
+)
 from poses.errors import InputError
 
 from .postprocess import filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
 
 __all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triangulate_files",
-           "check_outputs"]
+           "check_outputs", "save_result", "individual_path"]
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +223,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
                       lowpass_hz: float | None = None,
                       axes: Sequence[tuple[str, str, str]] | None = None,
                       reference_point: str | None = None, angles_out: str | Path | None = None,
-                      truncate_hint: str = "pass --truncate", **options):
+                      truncate_hint: str = "pass --truncate", split_individuals: bool = True,
+                      **options):
     """Triangulate 2D files and write the 3D result.
 
     Parameters
@@ -237,16 +247,20 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     axes, reference_point :
         Axis alignment (see :func:`triangulate.align.align_points`).
     angles_out : path, optional
-        Write the skeleton's joint angles (degrees) there as CSV (one individual).
+        Write the skeleton's joint angles (degrees) there as CSV (``ANGLES_<name>.csv`` per
+        individual when there are several).
     truncate_hint : str
         How the caller's user asks for ``truncate``.
+    split_individuals : bool
+        Several individuals into an anipose CSV: ``OUT_<name>.csv`` each (see
+        :func:`save_result`); False keeps them in one table with an ``individual`` column.
     **options
         Passed to :func:`triangulate.triangulate`.
 
     Returns
     -------
     result : Triangulation
-    path : Path written
+    paths : list of Path written (3D files, then angle files)
     """
     from calibration.load_rig import load_rig
     from poses.skeleton import load_skeleton
@@ -267,12 +281,54 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     result, poses = triangulate_views(rig, data, skel, method=method, fps=fps,
                                       fill_gaps=fill_gaps, lowpass_hz=lowpass_hz, axes=axes,
                                       reference_point=reference_point, **options)
-    path = save_poses(poses, out, format=format)
+    paths = save_result(poses, out, format=format, split=split_individuals)
     if angles_out is not None:
-        if poses.n_individuals > 1:
-            raise InputError("joint angles of several individuals: not written; triangulate "
-                             "one individual for --angles")
         from .angles import save_angles
 
-        save_angles(angles_out, poses.position[:, 0], poses.keypoints, skel.angles)
-    return result, path
+        for name in poses.individuals:
+            target = angles_out if poses.n_individuals == 1 else individual_path(angles_out,
+                                                                                 name)
+            X = poses.sel(individuals=[name]).position[:, 0]
+            paths.append(save_angles(target, X, poses.keypoints, skel.angles))
+    return result, paths
+
+
+def individual_path(path: str | Path, individual: str) -> Path:
+    """``OUT_<individual>.csv`` beside ``OUT.csv`` (characters other than letters, digits,
+    ``.``, ``_`` and ``-`` become ``_``)."""
+    path = Path(path)
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", str(individual))
+    return path.with_name(f"{path.stem}_{slug}{path.suffix}")
+
+
+def save_result(poses: Poses, out: str | Path, format: str | None = None,
+                split: bool = True) -> list[Path]:
+    """Write 3D poses; several individuals to an anipose CSV go one file each.
+
+    Parameters
+    ----------
+    poses : Poses
+        ``(n_frames, n_individuals, n_keypoints, 3)``.
+    out : str or Path
+    format : str, optional
+        Default from ``out``'s suffix.
+    split : bool
+        With several individuals and an anipose CSV, write ``OUT_<name>.csv`` per individual
+        (each anipose's own single-animal table); otherwise one file holds them all (the
+        model formats always do: ``.nwb``, ``.nc``, ``.parquet`` ...).
+
+    Returns
+    -------
+    list of Path written
+    """
+    out = Path(out)
+    anipose = (format or out.suffix.lstrip(".")).lower() in ("csv", "anipose")
+    if not (split and anipose and poses.n_individuals > 1):
+        return [save_poses(poses, out, format=format)]
+    targets = {name: individual_path(out, name) for name in poses.individuals}
+    if len(set(targets.values())) < len(targets):
+        raise InputError(f"individual names {poses.individuals} give the same file names "
+                         f"({[p.name for p in targets.values()]}); write one file instead "
+                         f"(-o {out.with_suffix('.parquet').name} or .nc / .nwb)")
+    return [save_poses(poses.sel(individuals=[name]).replace(individuals=[DEFAULT_INDIVIDUAL]),
+                       path, format="anipose") for name, path in targets.items()]

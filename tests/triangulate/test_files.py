@@ -80,14 +80,24 @@ def test_two_individuals_by_name_in_any_order(tmp_path, small_scene):
         p = Poses(pos, np.full(pos.shape[:3], 0.9), keypoints=sc.skeleton.bodyparts,
                   individuals=order)
         inputs[cam] = save_poses(p, tmp_path / f"{cam}.h5")
-    res, path = triangulate_files(tmp_path / "calibration.toml", inputs,
-                                  tmp_path / "out.csv", skeleton=tmp_path / "skeleton.toml",
-                                  method="optim")
-    out = load_poses(path)
+    res, paths = triangulate_files(tmp_path / "calibration.toml", inputs,
+                                   tmp_path / "out.parquet", skeleton=tmp_path / "skeleton.toml",
+                                   method="optim")
+    out = load_poses(paths[0])
     assert out.individuals == ["m1", "m2"] and out.keypoints == sc.skeleton.bodyparts
     for i, m in enumerate(out.individuals):
         err = np.linalg.norm(out.position[:, i] - truth[m], axis=-1)
         assert np.nanmedian(err) < 0.5, m
+    # an anipose CSV: one file per individual, each anipose's own single-animal table
+    assert main(["triangulate", "-c", str(tmp_path / "calibration.toml"), "-s",
+                 str(tmp_path / "skeleton.toml"), "-m", "optim", "-o", str(tmp_path / "o.csv"),
+                 *[f"{c}={p}" for c, p in inputs.items()]]) == 0
+    for i, m in enumerate(out.individuals):
+        one = pd.read_csv(tmp_path / f"o_{m}.csv")
+        assert "individual" not in one.columns
+        np.testing.assert_allclose(one[[f"{sc.skeleton.bodyparts[0]}_{a}" for a in "xyz"]],
+                                   out.position[:, i, 0], atol=1e-5)
+    assert not (tmp_path / "o.csv").exists()
     # the limb terms stay within each animal: both animals' limbs fitted
     assert len(res.extra["limbs"]) == 2 * len(sc.skeleton.limbs)
 

@@ -62,11 +62,11 @@ def triangulate(
         if method != "optim":
             raise InputError("--smooth applies to --method optim only")
         options["smooth"] = smooth
-    result, path = triangulate_files(
+    result, paths = triangulate_files(
         calibration, parse_inputs(inputs), output, skeleton=skeleton, method=method,
         format=format, truncate=truncate, fps=fps, fill_gaps=fill_gaps, lowpass_hz=lowpass_hz,
         axes=[_parse_axis(a) for a in axis] if axis else None, reference_point=reference_point,
         angles_out=angles, **options)
     for msg in result.warnings:
         typer.echo(f"warning: {msg}", err=True)
-    typer.echo(f"wrote {path}: {result!r}")
+    typer.echo(f"wrote {', '.join(str(p) for p in paths)}: {result!r}")

@@ -98,7 +98,8 @@ def triangulate_session(session: str, calibration: str, inputs: dict[str, str], 
         result, _ = triangulate_files(
             calibration, {c: Path(p) for c, p in inputs.items()}, out, skeleton=skel,
             method=method, format="anipose", truncate=truncate,
-            truncate_hint="set triangulation.truncate = true", **options)
+            truncate_hint="set triangulation.truncate = true", split_individuals=False,
+            **options)
     except InputError as exc:
         raise InputError(f"session {session}: {exc}") from None
     for msg in result.warnings:
