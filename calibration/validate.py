@@ -40,8 +40,10 @@ def triangulate_linear(rig: CameraRig, points2d: np.ndarray) -> np.ndarray:
     A = np.swapaxes(A, 0, 1)
     _, _, Vt = np.linalg.svd(A)
     X = Vt[:, -1]
-    out = X[:, :3] / X[:, 3:]
-    out[ok.sum(0) < 2] = np.nan
+    seen = ok.sum(0) >= 2  # points of fewer views have an all-zero A: w = 0, no division
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = X[:, :3] / X[:, 3:]
+    out[~seen] = np.nan
     return out.reshape(shape + (3,))
 
 

@@ -65,3 +65,21 @@ def test_cli_writes_calibration_and_report(synth4, tmp_path):
     # a rerun with other solver options reuses the cached detections
     cached = list((tmp_path / "cache").glob("detections-*.npz"))
     assert len(cached) == 4
+
+
+def test_triangulate_linear_is_quiet_for_points_seen_once():
+    import warnings
+
+    from calibration.validate import triangulate_linear
+    from tests.fixtures.rigs import points_in_view, random_rig
+
+    rng = np.random.default_rng(7)
+    rig = random_rig(rng, 3)
+    X = points_in_view(rng, 6)
+    px = rig.project(X)
+    px[1:, 0] = np.nan  # point 0 seen by one camera only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = triangulate_linear(rig, px)
+    assert np.isnan(out[0]).all()
+    np.testing.assert_allclose(out[1:], X[1:], atol=1e-6)
