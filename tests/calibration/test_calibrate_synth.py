@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,14 @@ def test_triangulate_linear_is_quiet_for_points_seen_once():
         out = triangulate_linear(rig, px)
     assert np.isnan(out[0]).all()
     np.testing.assert_allclose(out[1:], X[1:], atol=1e-6)
+    # a one-view point whose SVD null vector has w = 0 exactly (the demo's calibration report
+    # met such points and printed numpy's divide-by-zero warning)
+    from calibration import load_rig
+
+    rig = load_rig(Path(__file__).resolve().parents[2] / "sample_data" / "ground_truth"
+                   / "calibration.toml")
+    one = np.full((rig.n_cams, 1, 2), np.nan)
+    one[1, 0] = [201.3, 308.1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(triangulate_linear(rig, one)).all()
