@@ -12,6 +12,7 @@ writes files (see :mod:`poses.io`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -340,7 +341,10 @@ class PoseViews(Mapping):
             if p.is_3d:
                 raise InputError(f"camera {cam!r} ({p.source_file or 'poses'}): expected 2D "
                                  f"keypoints, got 3D")
-            self._views[cam] = p if p.camera == cam else p.replace(camera=cam)
+            if p.camera != cam:  # a shallow copy: the arrays were validated already
+                p = copy.copy(p)
+                p.camera = cam
+            self._views[cam] = p
         if not self._views:
             raise InputError("no camera views given")
         first_cam, first = next(iter(self._views.items()))

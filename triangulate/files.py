@@ -23,11 +23,12 @@ from poses import (
     Poses,
     PoseViews,
     Skeleton,
-    load_poses,
+    load_views,
     parse_inputs,
     save_poses,
 )
 from poses.errors import InputError
+from poses.io.registry import writer_format
 
 from .postprocess import filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
@@ -86,7 +87,7 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
     if isinstance(inputs, PoseViews):
         views = inputs
     else:
-        views = PoseViews({cam: _load_2d(path, skeleton) for cam, path in inputs.items()})
+        views = load_views(inputs, skeleton=skeleton)
     order = match_cameras(views.cameras, camera_names, where="2D inputs")
     counts = views.n_frames
     n_frames = min(counts.values())
@@ -146,16 +147,6 @@ def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more)
                                  f"another output path")
 
 
-def _load_2d(path: str | Path, skeleton: Skeleton | None):
-    """One camera's 2D file; a JSON folder gets its keypoint names from ``skeleton``."""
-    path = Path(path)
-    p = (load_poses(path, format="openpose", skeleton=skeleton) if path.is_dir()
-         else load_poses(path))
-    if p.is_3d:
-        raise InputError(f"{path} holds 3D points; expected 2D keypoints")
-    return p
-
-
 def _fold_skeleton(skel: Skeleton, keypoints: list[str], individuals: list[str]) -> Skeleton:
     """The skeleton over ``individuals x keypoints`` folded joints (limbs within each)."""
     if len(individuals) == 1:
@@ -189,7 +180,8 @@ def triangulate_views(rig, inputs: Inputs, skeleton: Skeleton | None = None,
     lowpass_hz : float, optional
         Zero-phase Butterworth cutoff, Hz.
     axes, reference_point :
-        Axis alignment (see :func:`triangulate.align.align_points`), per individual.
+        Axis alignment (see :func:`triangulate.align.align_points`): one rigid transform of
+        the whole scene, from all individuals' points.
     **options
         Passed to :func:`triangulate.triangulate`.
 
@@ -203,8 +195,6 @@ def triangulate_views(rig, inputs: Inputs, skeleton: Skeleton | None = None,
     from .api import triangulate
 
     fps = fps if fps is not None else inputs.fps
-    if lowpass_hz and fps is None:
-        raise InputError("the low-pass filter needs the frame rate; pass --fps")
     kps, inds = inputs.keypoints, inputs.individuals
     if method == "optim" and skeleton is not None:
         options.setdefault("skeleton", _fold_skeleton(skeleton, kps, inds))
@@ -322,7 +312,7 @@ def save_result(poses: Poses, out: str | Path, format: str | None = None,
     list of Path written
     """
     out = Path(out)
-    anipose = (format or out.suffix.lstrip(".")).lower() in ("csv", "anipose")
+    anipose = writer_format(out, format, poses.is_3d).name == "anipose"
     if not (split and anipose and poses.n_individuals > 1):
         return [save_poses(poses, out, format=format)]
     targets = {name: individual_path(out, name) for name in poses.individuals}

@@ -55,7 +55,7 @@ def parse_inputs(items: Sequence[str]) -> dict[str, Path]:
 
 
 def load_views(inputs: Mapping[str, str | Path], format: str | None = None,
-               **options) -> PoseViews:
+               skeleton=None, **options) -> PoseViews:
     """Read every camera's 2D file.
 
     Parameters
@@ -63,6 +63,9 @@ def load_views(inputs: Mapping[str, str | Path], format: str | None = None,
     inputs : mapping camera name -> path (see :func:`parse_inputs`)
     format : str, optional
         Format of every file (default: inferred per file).
+    skeleton : Skeleton, list of str or str, optional
+        Names the keypoints of OpenPose / Pose2Sim JSON folders, which carry none (BODY_25,
+        BODY_25B ... differ only by their names and order); other inputs ignore it.
     **options
         Passed to each reader.
 
@@ -73,7 +76,8 @@ def load_views(inputs: Mapping[str, str | Path], format: str | None = None,
     """
     views = {}
     for cam, path in inputs.items():
-        p = load_poses(path, format=format, **options)
+        extra = {"skeleton": skeleton} if skeleton is not None and Path(path).is_dir() else {}
+        p = load_poses(path, format=format, **options, **extra)
         if p.is_3d:
             raise InputError(f"camera {cam!r}: {path} holds 3D points; expected 2D keypoints")
         views[cam] = p

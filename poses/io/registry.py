@@ -17,8 +17,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..model import Poses
 
-__all__ = ["Format", "FORMATS", "register", "get_format", "detect_format", "load_poses",
-           "save_poses", "formats_table"]
+__all__ = ["Format", "FORMATS", "register", "get_format", "detect_format", "writer_format",
+           "load_poses", "save_poses", "formats_table"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,44 @@ def load_poses(path: str | Path, format: str | None = None, **options) -> Poses:
     return fmt.load(path, **options)
 
 
+def writer_format(path: str | Path, format: str | None = None,
+                  is_3d: bool | None = None) -> Format | None:
+    """The format that writes ``path``: the one ``format`` names, else the path's suffix's.
+
+    Parameters
+    ----------
+    path : str or Path
+    format : str, optional
+        A name from :data:`FORMATS`, or a suffix (``"csv"``, ``"trc"``, ``"h5"`` ...).
+    is_3d : bool, optional
+        Whether the poses are 3D, which decides ``.csv`` (anipose for 3D, DeepLabCut for 2D)
+        and a path without suffix (an OpenPose folder for 2D); None leaves those undecided.
+
+    Returns
+    -------
+    Format, or None when ``is_3d`` is None and it would decide
+
+    Raises
+    ------
+    InputError
+        An unknown format name, or a suffix no writer takes.
+    """
+    _ensure_loaded()
+    path = Path(path)
+    if format and format not in FORMATS:  # a suffix as format: "csv", "trc", "h5", "nc" ...
+        suffix = "." + format.lower().lstrip(".")
+        if not any(suffix in f.suffixes for f in FORMATS.values()):
+            get_format(format)  # raises, listing the formats
+        path, format = Path(f"x{suffix}"), None
+    if format:
+        return get_format(format)
+    if not path.suffix and is_3d is not True:  # a folder of JSON files
+        return None if is_3d is None else get_format("openpose")
+    if path.suffix.lower() == ".csv":
+        return None if is_3d is None else get_format("anipose" if is_3d else "dlc")
+    return detect_format(path, for_writing=True)
+
+
 def save_poses(poses: Poses, path: str | Path, format: str | None = None, **options) -> Path:
     """Write ``poses`` in the format its suffix (or ``format``) names, atomically.
 
@@ -228,23 +266,7 @@ def save_poses(poses: Poses, path: str | Path, format: str | None = None, **opti
             and Path(poses.source_file).resolve() == path.resolve():
         raise InputError(f"writing {path} would overwrite the file these poses were read "
                          f"from; choose another output")
-    _ensure_loaded()
-    if format and format not in FORMATS:  # a suffix as format: "csv", "trc", "h5", "nc" ...
-        suffix = "." + format.lower().lstrip(".")
-        if any(suffix in f.suffixes for f in FORMATS.values()):
-            path_for, format = Path(f"x{suffix}"), None
-        else:
-            get_format(format)  # raises, listing the formats
-    else:
-        path_for = path
-    if format:
-        fmt = get_format(format)
-    elif not path_for.suffix and not poses.is_3d:  # a folder of JSON files
-        fmt = get_format("openpose")
-    elif path_for.suffix.lower() == ".csv":
-        fmt = get_format("anipose" if poses.is_3d else "dlc")
-    else:
-        fmt = detect_format(path_for, for_writing=True)
+    fmt = writer_format(path, format, poses.is_3d)
     if fmt.save is None:
         raise InputError(f"{path}: format {fmt.name!r} cannot be written; writable formats: "
                          f"{[f.name for f in FORMATS.values() if f.save]}")

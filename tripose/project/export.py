@@ -8,9 +8,9 @@ from poses.errors import InputError
 
 __all__ = ["export_pose", "EXPORT_SUFFIXES"]
 
-#: Output suffix -> format written (``.csv``: anipose for 3D poses, DeepLabCut for 2D).
-EXPORT_SUFFIXES = {".csv": None, ".trc": "trc", ".c3d": "c3d", ".parquet": "parquet",
-                   ".nc": "movement", ".nwb": "nwb", ".h5": "dlc"}
+#: Output suffixes export writes (``.csv``: anipose for 3D poses, DeepLabCut for 2D; the
+#: format of each is the registry's, :func:`poses.io.registry.writer_format`).
+EXPORT_SUFFIXES = (".csv", ".trc", ".c3d", ".parquet", ".nc", ".nwb", ".h5")
 #: Formats that cannot store a pose without a frame rate and units: the defaults the export
 #: has always used for input that carries none (a pose-3d CSV).
 _MARKER_FORMATS = ("trc", "c3d")
@@ -29,24 +29,20 @@ def _choices() -> str:
 def _format_of(format: str | None, out: Path, is_3d: bool | None) -> str | None:
     """The registry format to write (None: ``.csv``, decided by the poses' dimension)."""
     from poses.io import FORMATS
+    from poses.io.registry import writer_format
 
     if format is None:
-        suffix = out.suffix.lower()
-        if suffix not in EXPORT_SUFFIXES:
+        if out.suffix.lower() not in EXPORT_SUFFIXES:
             raise InputError(f"cannot tell the format of {out} from its suffix; pass --format "
                              f"({_choices()})")
-        name = EXPORT_SUFFIXES[suffix]
+        key = None
     else:
         key = format.strip().lower()
-        if f".{key.lstrip('.')}" in EXPORT_SUFFIXES:
-            name = EXPORT_SUFFIXES[f".{key.lstrip('.')}"]
-        elif key in FORMATS and FORMATS[key].save is not None:
-            name = key
-        else:
+        if f".{key.lstrip('.')}" not in EXPORT_SUFFIXES and not (
+                key in FORMATS and FORMATS[key].save is not None):
             raise InputError(f"unknown export format {format!r}; choose one of {_choices()}")
-    if name is None and is_3d is not None:
-        name = "anipose" if is_3d else "dlc"
-    return name
+    fmt = writer_format(out, key, is_3d)
+    return None if fmt is None else fmt.name
 
 
 def export_pose(src: str | Path, out: str | Path, format: str | None = None,
