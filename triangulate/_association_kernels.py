@@ -1,0 +1,609 @@
+"""Compiled (numba) frame loop of multi-animal association and tracking.
+
+Every frame, in normalized (undistorted) camera coordinates:
+
+1. every track's skeleton is predicted (last 3D skeleton plus its velocity);
+2. in every camera, instances are assigned to tracks by the Hungarian method on the distance
+   between each instance and each track's projected prediction (trimmed mean over shared
+   keypoints, relative to the track's projected size; gated);
+3. every track is triangulated from its views; a view that disagrees with the others (its
+   instance far from the triangulated skeleton) is let go, worst first;
+4. instances left over are associated across cameras by epipolar distance (greedy complete
+   linkage, so that a cluster holds at most one instance per camera and every pair in it
+   agrees: the matching is cycle-consistent by construction); clusters of two views or more
+   re-acquire tracks that were not seen this frame (Hungarian on 3D distance), start new ones
+   while fewer than ``n_tracks`` exist (three views or more), or are counted as excess.
+
+Costs are dimensionless: pixel distances divided by the animal's projected size, so one gate
+serves every rig and animal. See :mod:`triangulate.associate` for the Python side.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._kernels import _solve3
+
+INF = 1e30
+
+
+@numba.njit(cache=True)
+def hungarian(C):
+    """Minimum-cost assignment of the rows of ``C (n, m)``, ``n <= m``, to distinct columns.
+
+    Returns ``(n,)`` column indices (Kuhn-Munkres with potentials, O(n^2 m)).
+    """
+    n, m = C.shape
+    u = np.zeros(n + 1)
+    v = np.zeros(m + 1)
+    p = np.zeros(m + 1, np.int64)
+    way = np.zeros(m + 1, np.int64)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv = np.full(m + 1, np.inf)
+        used = np.zeros(m + 1, np.bool_)
+        while True:
+            used[j0] = True
+            i0 = p[j0]
+            delta = np.inf
+            j1 = 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = C[i0 - 1, j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j] = cur
+                        way[j] = j0
+                    if minv[j] < delta:
+                        delta = minv[j]
+                        j1 = j
+            for j in range(m + 1):
+                if used[j]:
+                    u[p[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while True:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+            if j0 == 0:
+                break
+    out = np.full(n, -1, np.int64)
+    for j in range(1, m + 1):
+        if p[j] > 0:
+            out[p[j] - 1] = j - 1
+    return out
+
+
+@numba.njit(cache=True)
+def assign_gated(C, gate):
+    """Rows of ``C (n, m)`` to distinct columns at least total cost; pairs costing more than
+    ``gate`` are left unassigned (-1). Works for any ``n, m``."""
+    n, m = C.shape
+    out = np.full(n, -1, np.int64)
+    if n == 0 or m == 0:
+        return out
+    big = 1e6
+    Cg = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            Cg[i, j] = C[i, j] if C[i, j] <= gate else big
+    if n <= m:
+        a = hungarian(Cg)
+        for i in range(n):
+            if a[i] >= 0 and Cg[i, a[i]] < big:
+                out[i] = a[i]
+    else:
+        a = hungarian(Cg.T.copy())
+        for j in range(m):
+            if a[j] >= 0 and Cg[a[j], j] < big:
+                out[a[j]] = j
+    return out
+
+
+@numba.njit(cache=True)
+def _trimmed_mean(d, n, keep):
+    """Mean of the smallest ``ceil(keep * n)`` (at least 2) of ``d[:n]``."""
+    s = np.sort(d[:n])
+    k = max(2, int(np.ceil(keep * n)))
+    k = min(k, n)
+    tot = 0.0
+    for i in range(k):
+        tot += s[i]
+    return tot / k
+
+
+@numba.njit(cache=True)
+def _project(X, R, t, c):
+    """Normalized projection of ``X (3,)`` in camera ``c``; NaN behind the camera."""
+    z = R[c, 2, 0] * X[0] + R[c, 2, 1] * X[1] + R[c, 2, 2] * X[2] + t[c, 2]
+    if not z > 1e-9:
+        return np.nan, np.nan
+    x = R[c, 0, 0] * X[0] + R[c, 0, 1] * X[1] + R[c, 0, 2] * X[2] + t[c, 0]
+    y = R[c, 1, 0] * X[0] + R[c, 1, 1] * X[1] + R[c, 1, 2] * X[2] + t[c, 1]
+    return x / z, y / z
+
+
+@numba.njit(cache=True)
+def instance_cost(uf, wf, c, s, P, R, t, fcam, min_kp, keep, buf):
+    """Distance of instance ``s`` of camera ``c`` to skeleton ``P (n_kp, 3)``, relative to
+    the skeleton's projected size (INF with fewer than ``min_kp`` shared keypoints)."""
+    n_kp = P.shape[0]
+    n = 0
+    mx = 0.0
+    my = 0.0
+    cnt = 0
+    pr = np.empty((n_kp, 2))
+    for j in range(n_kp):
+        if np.isfinite(P[j, 0]):
+            x, y = _project(P[j], R, t, c)
+            pr[j, 0] = x
+            pr[j, 1] = y
+            if np.isfinite(x):
+                mx += x
+                my += y
+                cnt += 1
+        else:
+            pr[j, 0] = np.nan
+            pr[j, 1] = np.nan
+    if cnt < 2:
+        return INF
+    mx /= cnt
+    my /= cnt
+    size = 0.0
+    for j in range(n_kp):
+        if np.isfinite(pr[j, 0]):
+            r = np.hypot(pr[j, 0] - mx, pr[j, 1] - my)
+            if r > size:
+                size = r
+    size = max(2.0 * size, 1e-9)
+    for j in range(n_kp):
+        if wf[c, s, j] > 0 and np.isfinite(pr[j, 0]):
+            buf[n] = np.hypot(pr[j, 0] - uf[c, s, j, 0], pr[j, 1] - uf[c, s, j, 1])
+            n += 1
+    if n < min_kp:
+        return INF
+    return _trimmed_mean(buf, n, keep) / size
+
+
+@numba.njit(cache=True)
+def triangulate_views(uf, wf, cams, slots, n_views, R, t, X):
+    """Every keypoint from the listed views (weighted linear least squares); NaN where
+    fewer than 2 views have it. Returns the number of keypoints triangulated."""
+    n_kp = X.shape[0]
+    good = 0
+    for j in range(n_kp):
+        m00 = m01 = m02 = m11 = m12 = m22 = 0.0
+        v0 = v1 = v2 = 0.0
+        nv = 0
+        for i in range(n_views):
+            c = cams[i]
+            s = slots[i]
+            wc = wf[c, s, j]
+            if not wc > 0:
+                continue
+            nv += 1
+            for row in range(2):
+                uc = uf[c, s, j, row]
+                a0 = uc * R[c, 2, 0] - R[c, row, 0]
+                a1 = uc * R[c, 2, 1] - R[c, row, 1]
+                a2 = uc * R[c, 2, 2] - R[c, row, 2]
+                b = t[c, row] - uc * t[c, 2]
+                wa0, wa1, wa2 = wc * a0, wc * a1, wc * a2
+                m00 += wa0 * a0
+                m01 += wa0 * a1
+                m02 += wa0 * a2
+                m11 += wa1 * a1
+                m12 += wa1 * a2
+                m22 += wa2 * a2
+                v0 += wa0 * b
+                v1 += wa1 * b
+                v2 += wa2 * b
+        if nv < 2:
+            X[j, 0] = X[j, 1] = X[j, 2] = np.nan
+            continue
+        ok, x0, x1, x2 = _solve3(m00, m01, m02, m11, m12, m22, v0, v1, v2, 1e-10)
+        X[j, 0], X[j, 1], X[j, 2] = x0, x1, x2
+        if ok:
+            good += 1
+    return good
+
+
+@numba.njit(cache=True)
+def _robust_triangulate(uf, wf, cams, slots, n_views, R, t, fcam, X, view_gate, min_kp,
+                        keep, buf, dropped):
+    """Triangulate, then let go of the worst view while it is farther than ``view_gate``
+    from the skeleton (3 views or more); with 2 views that disagree nothing is kept.
+    ``dropped[i]`` marks let-go views. Returns the views kept."""
+    n_kp = X.shape[0]
+    for i in range(n_views):
+        dropped[i] = False
+    kc = np.empty(n_views, np.int64)
+    ks = np.empty(n_views, np.int64)
+    while True:
+        nk = 0
+        for i in range(n_views):
+            if not dropped[i]:
+                kc[nk] = cams[i]
+                ks[nk] = slots[i]
+                nk += 1
+        if nk < 2:
+            for j in range(n_kp):
+                X[j, 0] = X[j, 1] = X[j, 2] = np.nan
+            return 0
+        good = triangulate_views(uf, wf, kc, ks, nk, R, t, X)
+        if good < 2:
+            for i in range(n_views):
+                dropped[i] = True
+            return 0
+        worst = -1
+        wcost = -1.0
+        for i in range(n_views):
+            if dropped[i]:
+                continue
+            cst = instance_cost(uf, wf, cams[i], slots[i], X, R, t, fcam, min_kp, keep, buf)
+            if cst > wcost:
+                wcost = cst
+                worst = i
+        if wcost <= view_gate:
+            return nk
+        if nk == 2:
+            for i in range(n_views):
+                dropped[i] = True
+            for j in range(n_kp):
+                X[j, 0] = X[j, 1] = X[j, 2] = np.nan
+            return 0
+        dropped[worst] = True
+
+
+@numba.njit(cache=True)
+def _epipolar_cost(uf, wf, a, sa, b, sb, E, fcam, min_kp, keep, buf):
+    """Symmetric epipolar distance between instance ``sa`` of camera ``a`` and ``sb`` of
+    ``b`` (trimmed mean over shared keypoints), relative to the instances' image sizes."""
+    n_kp = uf.shape[2]
+    sz = np.zeros(2)
+    for k in range(2):
+        c = a if k == 0 else b
+        s = sa if k == 0 else sb
+        mx = my = 0.0
+        cnt = 0
+        for j in range(n_kp):
+            if wf[c, s, j] > 0:
+                mx += uf[c, s, j, 0]
+                my += uf[c, s, j, 1]
+                cnt += 1
+        if cnt < 2:
+            return INF
+        mx /= cnt
+        my /= cnt
+        r = 0.0
+        for j in range(n_kp):
+            if wf[c, s, j] > 0:
+                r = max(r, np.hypot(uf[c, s, j, 0] - mx, uf[c, s, j, 1] - my))
+        sz[k] = max(2.0 * r, 1e-9)
+    n = 0
+    for j in range(n_kp):
+        if wf[a, sa, j] > 0 and wf[b, sb, j] > 0:
+            xa, ya = uf[a, sa, j, 0], uf[a, sa, j, 1]
+            xb, yb = uf[b, sb, j, 0], uf[b, sb, j, 1]
+            # line in b: E xa; line in a: E^T xb
+            l0 = E[a, b, 0, 0] * xa + E[a, b, 0, 1] * ya + E[a, b, 0, 2]
+            l1 = E[a, b, 1, 0] * xa + E[a, b, 1, 1] * ya + E[a, b, 1, 2]
+            l2 = E[a, b, 2, 0] * xa + E[a, b, 2, 1] * ya + E[a, b, 2, 2]
+            db = abs(xb * l0 + yb * l1 + l2) / max(np.hypot(l0, l1), 1e-12)
+            m0 = E[a, b, 0, 0] * xb + E[a, b, 1, 0] * yb + E[a, b, 2, 0]
+            m1 = E[a, b, 0, 1] * xb + E[a, b, 1, 1] * yb + E[a, b, 2, 1]
+            da = abs(xa * m0 + ya * m1 + (E[a, b, 0, 2] * xb + E[a, b, 1, 2] * yb
+                                            + E[a, b, 2, 2])) / max(np.hypot(m0, m1), 1e-12)
+            buf[n] = 0.5 * (da / sz[0] + db / sz[1])
+            n += 1
+    if n < min_kp:
+        return INF
+    return _trimmed_mean(buf, n, keep)
+
+
+@numba.njit(cache=True)
+def _centroid(X):
+    n = 0
+    c = np.zeros(3)
+    for j in range(X.shape[0]):
+        if np.isfinite(X[j, 0]):
+            c += X[j]
+            n += 1
+    if n == 0:
+        c[:] = np.nan
+        return c
+    return c / n
+
+
+@numba.njit(cache=True)
+def _extent(X):
+    c = _centroid(X)
+    r = 0.0
+    for j in range(X.shape[0]):
+        if np.isfinite(X[j, 0]):
+            r = max(r, np.sqrt(((X[j] - c) ** 2).sum()))
+    return 2.0 * r
+
+
+@numba.njit(cache=True)
+def _update_track(k, T, f, Xs, V, last, size3):
+    """Track ``k`` seen at frame ``f`` with skeleton ``T``: velocity from the median
+    per-keypoint displacement, missing keypoints carried forward."""
+    n_kp = T.shape[0]
+    gap = f - last[k] if last[k] >= 0 else 0
+    if gap > 0:
+        d = np.empty((3, n_kp))
+        n = 0
+        for j in range(n_kp):
+            if np.isfinite(T[j, 0]) and np.isfinite(Xs[k, j, 0]):
+                for a in range(3):
+                    d[a, n] = (T[j, a] - Xs[k, j, a]) / gap
+                n += 1
+        if n >= 2:
+            for a in range(3):
+                V[k, a] = 0.5 * V[k, a] + 0.5 * np.median(d[a, :n])
+    else:
+        V[k, :] = 0.0
+    for j in range(n_kp):
+        if np.isfinite(T[j, 0]):
+            Xs[k, j] = T[j]
+        elif np.isfinite(Xs[k, j, 0]):
+            Xs[k, j] = Xs[k, j] + V[k] * max(gap, 1)
+    e = _extent(T)
+    if np.isfinite(e) and e > 0:
+        size3[k] = e if size3[k] <= 0 else 0.9 * size3[k] + 0.1 * e
+    last[k] = f
+
+
+@numba.njit(cache=True)
+def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
+                assign, conf, centre, excess):
+    """Associate and track frames ``f0 .. f0 + n - 1`` (one chunk).
+
+    Parameters
+    ----------
+    u : (n_cams, n, n_slots, n_kp, 2) normalized coordinates
+    w : (n_cams, n, n_slots, n_kp) weights, 0 where missing
+    R, t : (n_cams, 3, 3), (n_cams, 3) world-to-camera
+    fcam : (n_cams,) focal length, pixels
+    E : (n_cams, n_cams, 3, 3) essential matrices, ``x_b^T E[a, b] x_a = 0``
+    f0 : int, frame number of the chunk's first frame
+    Xs, V, last, size3 : track state (n_tracks, n_kp, 3), (n_tracks, 3), (n_tracks,) int,
+        (n_tracks,), updated in place; ``n_seen (1,)`` tracks started so far
+    opts : (gate, view_gate, epi_gate, min_kp, keep, max_gap)
+    assign : (n_cams, n, n_tracks) int, out: slot of every track in every camera or -1
+    conf : (n, n_tracks), out: assignment confidence in [0, 1], NaN where not seen
+    centre : (n, n_tracks, 3), out: the tracker's skeleton centroid
+    excess : (n,), out: consistent clusters that fit no track (animals beyond n_tracks)
+    """
+    n_cams, n, n_slots, n_kp, _ = u.shape
+    n_tracks = Xs.shape[0]
+    gate, view_gate, epi_gate = opts[0], opts[1], opts[2]
+    min_kp, keep, max_gap = int(opts[3]), opts[4], opts[5]
+    buf = np.empty(n_kp)
+    P = np.empty((n_tracks, n_kp, 3))
+    T = np.empty((n_kp, 3))
+    cost = np.empty((n_cams, n_slots, n_tracks))
+    valid = np.zeros((n_cams, n_slots), np.bool_)
+    cams = np.empty(n_cams, np.int64)
+    slots = np.empty(n_cams, np.int64)
+    dropped = np.empty(n_cams, np.bool_)
+    qsum = np.zeros(n_tracks)
+    qn = np.zeros(n_tracks, np.int64)
+    for fi in range(n):
+        f = f0 + fi
+        uf = u[:, fi]
+        wf = w[:, fi]
+        for c in range(n_cams):
+            for s in range(n_slots):
+                cnt = 0
+                for j in range(n_kp):
+                    if wf[c, s, j] > 0:
+                        cnt += 1
+                valid[c, s] = cnt >= min_kp
+        # 1. predict
+        live = np.zeros(n_tracks, np.bool_)
+        for k in range(n_tracks):
+            if last[k] >= 0 and f - last[k] <= max_gap:
+                live[k] = True
+                g = min(f - last[k], 5)
+                for j in range(n_kp):
+                    P[k, j] = Xs[k, j] + V[k] * g
+        # 2. per camera assignment to predictions
+        taken = np.zeros((n_cams, n_slots), np.bool_)
+        for c in range(n_cams):
+            for s in range(n_slots):
+                for k in range(n_tracks):
+                    cost[c, s, k] = INF
+                    if valid[c, s] and live[k]:
+                        cost[c, s, k] = instance_cost(uf, wf, c, s, P[k], R, t, fcam, min_kp,
+                                                      keep, buf)
+            a = assign_gated(cost[c], gate)
+            for k in range(n_tracks):
+                assign[c, fi, k] = -1
+            for s in range(n_slots):
+                if a[s] >= 0:
+                    assign[c, fi, a[s]] = s
+                    taken[c, s] = True
+        # 3. triangulate every track from its views, letting go of disagreeing ones
+        updated = np.zeros(n_tracks, np.bool_)
+        for k in range(n_tracks):
+            conf[fi, k] = np.nan
+            centre[fi, k] = np.nan
+            nv = 0
+            for c in range(n_cams):
+                if assign[c, fi, k] >= 0:
+                    cams[nv] = c
+                    slots[nv] = assign[c, fi, k]
+                    nv += 1
+            if nv < 2:
+                for c in range(n_cams):
+                    if assign[c, fi, k] >= 0:
+                        taken[c, assign[c, fi, k]] = False
+                        assign[c, fi, k] = -1
+                continue
+            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, fcam, T, view_gate,
+                                       min_kp, keep, buf, dropped)
+            for i in range(nv):
+                if dropped[i]:
+                    taken[cams[i], slots[i]] = False
+                    assign[cams[i], fi, k] = -1
+            if kept < 2:
+                continue
+            # confidence: margin of every view's cost over its nearest competitor
+            qsum[k] = 0.0
+            qn[k] = 0
+            for i in range(nv):
+                if dropped[i]:
+                    continue
+                c, s = cams[i], slots[i]
+                own = cost[c, s, k]
+                alt = INF
+                for k2 in range(n_tracks):
+                    if k2 != k and cost[c, s, k2] < alt:
+                        alt = cost[c, s, k2]
+                for s2 in range(n_slots):
+                    if s2 != s and cost[c, s2, k] < alt:
+                        alt = cost[c, s2, k]
+                q = 1.0 if alt >= INF else max(0.0, min(1.0, (alt - own) / max(alt, 1e-12)))
+                qsum[k] += q
+                qn[k] += 1
+            conf[fi, k] = qsum[k] / max(qn[k], 1)
+            _update_track(k, T, f, Xs, V, last, size3)
+            centre[fi, k] = _centroid(Xs[k])
+            updated[k] = True
+        # 4. leftovers: associate across cameras, re-acquire or start tracks
+        m = 0
+        lc = np.empty(n_cams * n_slots, np.int64)
+        ls = np.empty(n_cams * n_slots, np.int64)
+        for c in range(n_cams):
+            for s in range(n_slots):
+                if valid[c, s] and not taken[c, s]:
+                    lc[m] = c
+                    ls[m] = s
+                    m += 1
+        excess[fi] = 0
+        if m < 2:
+            continue
+        D = np.full((m, m), INF)
+        npairs = 0
+        for i in range(m):
+            for j in range(i + 1, m):
+                if lc[i] != lc[j]:
+                    d = _epipolar_cost(uf, wf, lc[i], ls[i], lc[j], ls[j], E, fcam, min_kp,
+                                       keep, buf)
+                    D[i, j] = d
+                    D[j, i] = d
+                    if d <= epi_gate:
+                        npairs += 1
+        if npairs == 0:
+            continue
+        pi = np.empty(npairs, np.int64)
+        pj = np.empty(npairs, np.int64)
+        pd = np.empty(npairs)
+        q = 0
+        for i in range(m):
+            for j in range(i + 1, m):
+                if D[i, j] <= epi_gate:
+                    pi[q] = i
+                    pj[q] = j
+                    pd[q] = D[i, j]
+                    q += 1
+        order = np.argsort(pd)
+        label = np.arange(m)
+        for o in order:
+            a, b = label[pi[o]], label[pj[o]]
+            if a == b:
+                continue
+            ok = True
+            for x in range(m):
+                if label[x] != a:
+                    continue
+                for y in range(m):
+                    if label[y] == b and (lc[x] == lc[y] or D[x, y] > epi_gate):
+                        ok = False
+            if ok:
+                for x in range(m):
+                    if label[x] == b:
+                        label[x] = a
+        # clusters -> candidate skeletons
+        cand_X = np.full((m, n_kp, 3), np.nan)
+        cand_views = np.zeros(m, np.int64)
+        cand_members = np.full((m, n_cams), -1, np.int64)
+        nc = 0
+        for lab in range(m):
+            nv = 0
+            for x in range(m):
+                if label[x] == lab:
+                    cams[nv] = lc[x]
+                    slots[nv] = ls[x]
+                    nv += 1
+            if nv < 2:
+                continue
+            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, fcam, T, view_gate,
+                                       min_kp, keep, buf, dropped)
+            if kept < 2:
+                continue
+            cand_X[nc] = T
+            cand_views[nc] = kept
+            for i in range(nv):
+                if not dropped[i]:
+                    cand_members[nc, cams[i]] = slots[i]
+            nc += 1
+        if nc == 0:
+            continue
+        # re-acquire tracks seen before but not this frame (3D distance / their size)
+        free = np.zeros(n_tracks, np.int64)
+        nf = 0
+        for k in range(n_tracks):
+            if last[k] >= 0 and not updated[k]:
+                free[nf] = k
+                nf += 1
+        used = np.zeros(nc, np.bool_)
+        if nf > 0:
+            C3 = np.full((nc, nf), INF)
+            for i in range(nc):
+                ci = _centroid(cand_X[i])
+                for q2 in range(nf):
+                    k = free[q2]
+                    gap = min(f - last[k], 5)
+                    pk = _centroid(Xs[k]) + V[k] * gap
+                    sz = size3[k] if size3[k] > 0 else 1.0
+                    d = np.sqrt(((ci - pk) ** 2).sum()) / sz
+                    lim = 0.75 + 0.05 * (f - last[k])
+                    if f - last[k] > max_gap or d <= lim:
+                        C3[i, q2] = d
+            a = assign_gated(C3, INF / 2)
+            for i in range(nc):
+                if a[i] >= 0:
+                    k = free[a[i]]
+                    used[i] = True
+                    for c in range(n_cams):
+                        assign[c, fi, k] = cand_members[i, c]
+                    conf[fi, k] = 0.5
+                    _update_track(k, cand_X[i], f, Xs, V, last, size3)
+                    centre[fi, k] = _centroid(Xs[k])
+        for i in range(nc):
+            if used[i]:
+                continue
+            if cand_views[i] >= min(3, n_cams) and n_seen[0] < n_tracks:
+                k = n_seen[0]
+                n_seen[0] += 1
+                for c in range(n_cams):
+                    assign[c, fi, k] = cand_members[i, c]
+                conf[fi, k] = 1.0
+                V[k, :] = 0.0
+                last[k] = -1
+                size3[k] = 0.0
+                for j in range(n_kp):
+                    Xs[k, j] = np.nan
+                _update_track(k, cand_X[i], f, Xs, V, last, size3)
+                centre[fi, k] = _centroid(Xs[k])
+            elif cand_views[i] >= min(3, n_cams):
+                excess[fi] += 1
