@@ -108,13 +108,18 @@ def assign_gated(C, gate):
 
 @numba.njit(cache=True)
 def _trimmed_mean(d, n, keep):
-    """Mean of the smallest ``ceil(keep * n)`` (at least 2) of ``d[:n]``."""
-    s = np.sort(d[:n])
-    k = max(2, int(np.ceil(keep * n)))
-    k = min(k, n)
+    """Mean of the smallest ``ceil(keep * n)`` (at least 2) of ``d[:n]`` (sorts in place)."""
+    for i in range(1, n):  # insertion sort: n is a skeleton's keypoint count
+        x = d[i]
+        j = i - 1
+        while j >= 0 and d[j] > x:
+            d[j + 1] = d[j]
+            j -= 1
+        d[j + 1] = x
+    k = min(max(2, int(np.ceil(keep * n))), n)
     tot = 0.0
     for i in range(k):
-        tot += s[i]
+        tot += d[i]
     return tot / k
 
 
@@ -130,45 +135,62 @@ def _project(X, R, t, c):
 
 
 @numba.njit(cache=True)
-def instance_cost(uf, wf, c, s, P, R, t, fcam, min_kp, keep, buf):
-    """Distance of instance ``s`` of camera ``c`` to skeleton ``P (n_kp, 3)``, relative to
-    the skeleton's projected size (INF with fewer than ``min_kp`` shared keypoints)."""
+def project_skeleton(P, R, t, c, pr, box):
+    """Project ``P (n_kp, 3)`` into camera ``c`` (``pr (n_kp, 2)``, NaN where unknown);
+    ``box`` gets its centre and twice its radius. Returns that size (0 if < 2 points)."""
     n_kp = P.shape[0]
-    n = 0
-    mx = 0.0
-    my = 0.0
+    mx = my = 0.0
     cnt = 0
-    pr = np.empty((n_kp, 2))
     for j in range(n_kp):
+        pr[j, 0] = pr[j, 1] = np.nan
         if np.isfinite(P[j, 0]):
             x, y = _project(P[j], R, t, c)
-            pr[j, 0] = x
-            pr[j, 1] = y
             if np.isfinite(x):
+                pr[j, 0] = x
+                pr[j, 1] = y
                 mx += x
                 my += y
                 cnt += 1
-        else:
-            pr[j, 0] = np.nan
-            pr[j, 1] = np.nan
     if cnt < 2:
-        return INF
+        box[0] = box[1] = box[2] = 0.0
+        return 0.0
     mx /= cnt
     my /= cnt
     size = 0.0
     for j in range(n_kp):
         if np.isfinite(pr[j, 0]):
-            r = np.hypot(pr[j, 0] - mx, pr[j, 1] - my)
-            if r > size:
-                size = r
-    size = max(2.0 * size, 1e-9)
-    for j in range(n_kp):
+            size = max(size, np.hypot(pr[j, 0] - mx, pr[j, 1] - my))
+    box[0], box[1], box[2] = mx, my, max(2.0 * size, 1e-9)
+    return box[2]
+
+
+@numba.njit(cache=True)
+def projection_cost(uf, wf, c, s, pr, box, centre, gate, min_kp, keep, buf):
+    """Distance of instance ``s`` of camera ``c`` to a projected skeleton ``pr`` (trimmed
+    mean over shared keypoints) relative to its size ``box[2]``; INF with fewer than
+    ``min_kp`` shared keypoints, or (quick reject) when the instance's centre ``centre``
+    is farther than ``gate`` + 1 sizes."""
+    if box[2] <= 0:
+        return INF
+    if np.hypot(centre[0] - box[0], centre[1] - box[1]) > (gate + 1.0) * box[2]:
+        return INF
+    n = 0
+    for j in range(pr.shape[0]):
         if wf[c, s, j] > 0 and np.isfinite(pr[j, 0]):
             buf[n] = np.hypot(pr[j, 0] - uf[c, s, j, 0], pr[j, 1] - uf[c, s, j, 1])
             n += 1
     if n < min_kp:
         return INF
-    return _trimmed_mean(buf, n, keep) / size
+    return _trimmed_mean(buf, n, keep) / box[2]
+
+
+@numba.njit(cache=True)
+def instance_cost(uf, wf, c, s, P, R, t, min_kp, keep, buf, pr, box):
+    """:func:`projection_cost` of instance ``s`` to skeleton ``P (n_kp, 3)`` (no quick
+    reject); ``pr (n_kp, 2)`` and ``box (3,)`` are scratch."""
+    project_skeleton(P, R, t, c, pr, box)
+    centre = np.array([box[0], box[1]])
+    return projection_cost(uf, wf, c, s, pr, box, centre, INF, min_kp, keep, buf)
 
 
 @numba.njit(cache=True)
@@ -215,8 +237,8 @@ def triangulate_views(uf, wf, cams, slots, n_views, R, t, X):
 
 
 @numba.njit(cache=True)
-def _robust_triangulate(uf, wf, cams, slots, n_views, R, t, fcam, X, view_gate, min_kp,
-                        keep, buf, dropped):
+def _robust_triangulate(uf, wf, cams, slots, n_views, R, t, X, view_gate, min_kp,
+                        keep, buf, dropped, pr, box):
     """Triangulate, then let go of the worst view while it is farther than ``view_gate``
     from the skeleton (3 views or more); with 2 views that disagree nothing is kept.
     ``dropped[i]`` marks let-go views. Returns the views kept."""
@@ -246,7 +268,8 @@ def _robust_triangulate(uf, wf, cams, slots, n_views, R, t, fcam, X, view_gate, 
         for i in range(n_views):
             if dropped[i]:
                 continue
-            cst = instance_cost(uf, wf, cams[i], slots[i], X, R, t, fcam, min_kp, keep, buf)
+            cst = instance_cost(uf, wf, cams[i], slots[i], X, R, t, min_kp, keep, buf, pr,
+                                box)
             if cst > wcost:
                 wcost = cst
                 worst = i
@@ -391,6 +414,11 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
     T = np.empty((n_kp, 3))
     cost = np.empty((n_cams, n_slots, n_tracks))
     valid = np.zeros((n_cams, n_slots), np.bool_)
+    icentre = np.empty((n_cams, n_slots, 2))
+    prj = np.empty((n_tracks, n_kp, 2))
+    boxes = np.empty((n_tracks, 3))
+    pr1 = np.empty((n_kp, 2))
+    box1 = np.empty(3)
     cams = np.empty(n_cams, np.int64)
     slots = np.empty(n_cams, np.int64)
     dropped = np.empty(n_cams, np.bool_)
@@ -403,10 +431,15 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
         for c in range(n_cams):
             for s in range(n_slots):
                 cnt = 0
+                icentre[c, s, 0] = icentre[c, s, 1] = 0.0
                 for j in range(n_kp):
                     if wf[c, s, j] > 0:
                         cnt += 1
+                        icentre[c, s, 0] += uf[c, s, j, 0]
+                        icentre[c, s, 1] += uf[c, s, j, 1]
                 valid[c, s] = cnt >= min_kp
+                if cnt:
+                    icentre[c, s] /= cnt
         # 1. predict
         live = np.zeros(n_tracks, np.bool_)
         for k in range(n_tracks):
@@ -418,12 +451,17 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
         # 2. per camera assignment to predictions
         taken = np.zeros((n_cams, n_slots), np.bool_)
         for c in range(n_cams):
+            for k in range(n_tracks):
+                boxes[k, 2] = 0.0
+                if live[k]:
+                    project_skeleton(P[k], R, t, c, prj[k], boxes[k])
             for s in range(n_slots):
                 for k in range(n_tracks):
                     cost[c, s, k] = INF
                     if valid[c, s] and live[k]:
-                        cost[c, s, k] = instance_cost(uf, wf, c, s, P[k], R, t, fcam, min_kp,
-                                                      keep, buf)
+                        cost[c, s, k] = projection_cost(uf, wf, c, s, prj[k], boxes[k],
+                                                        icentre[c, s], gate, min_kp, keep,
+                                                        buf)
             a = assign_gated(cost[c], gate)
             for k in range(n_tracks):
                 assign[c, fi, k] = -1
@@ -448,8 +486,8 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
                         taken[c, assign[c, fi, k]] = False
                         assign[c, fi, k] = -1
                 continue
-            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, fcam, T, view_gate,
-                                       min_kp, keep, buf, dropped)
+            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, T, view_gate, min_kp,
+                                       keep, buf, dropped, pr1, box1)
             for i in range(nv):
                 if dropped[i]:
                     taken[cams[i], slots[i]] = False
@@ -546,8 +584,8 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
                     nv += 1
             if nv < 2:
                 continue
-            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, fcam, T, view_gate,
-                                       min_kp, keep, buf, dropped)
+            kept = _robust_triangulate(uf, wf, cams, slots, nv, R, t, T, view_gate, min_kp,
+                                       keep, buf, dropped, pr1, box1)
             if kept < 2:
                 continue
             cand_X[nc] = T

@@ -63,7 +63,8 @@ class Inputs:
 
 def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[str],
                 truncate: bool = False, truncate_hint: str = "pass --truncate",
-                dtype=np.float32, skeleton: Skeleton | None = None) -> Inputs:
+                dtype=np.float32, skeleton: Skeleton | None = None,
+                same_individuals: bool = True) -> Inputs:
     """Read every camera's 2D file and stack them in the rig's order.
 
     Parameters
@@ -79,6 +80,10 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
     skeleton : Skeleton, optional
         Names the keypoints of inputs that carry none (OpenPose / Pose2Sim JSON folders:
         BODY_25, BODY_25B, ... differ only by their names and order).
+    same_individuals : bool
+        Refuse inputs whose cameras name different individuals (they are triangulated by
+        name); False stacks the union of the names as slots (for association, which
+        matches instances whatever their names).
 
     Returns
     -------
@@ -103,7 +108,7 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
             log.warning("camera %r of the calibration has no 2D input; it is left out",
                         camera_names[c])
     individuals = views.individuals
-    if len(individuals) > 1:
+    if len(individuals) > 1 and same_individuals:
         per_cam = {c: views[c].individuals for c in views.cameras}
         if any(set(v) != set(individuals) for v in per_cam.values()):
             raise InputError(f"the 2D inputs name different individuals per camera "
@@ -214,6 +219,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
                       axes: Sequence[tuple[str, str, str]] | None = None,
                       reference_point: str | None = None, angles_out: str | Path | None = None,
                       truncate_hint: str = "pass --truncate", split_individuals: bool = True,
+                      individuals: int | None = None, identity: str = "auto",
+                      report_out: str | Path | None = None, association: dict | None = None,
                       **options):
     """Triangulate 2D files and write the 3D result.
 
@@ -244,26 +251,63 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     split_individuals : bool
         Several individuals into an anipose CSV: ``OUT_<name>.csv`` each (see
         :func:`save_result`); False keeps them in one table with an ``individual`` column.
+    individuals : int, optional
+        The most animals present (default: the most individuals any camera's input names).
+        With more than one, or inputs naming several, every camera's instances are
+        associated across views and over time (:mod:`.associate`) and each animal is
+        triangulated from its own views.
+    identity : {"auto", "yes", "no"}
+        Whether the inputs' individual names are identities (the same name in every camera
+        is the same animal) to use as evidence: ``auto`` measures it (see
+        :func:`.identity.resolve_identities`). Without identities, individuals are named
+        ``ind1 ... indN`` in order of first appearance.
+    report_out : path, optional
+        Write a JSON report there (see :func:`.multi.build_report`).
+    association : dict, optional
+        Options of :func:`.associate.associate`.
     **options
         Passed to :func:`triangulate.triangulate`.
 
     Returns
     -------
     result : Triangulation
-    paths : list of Path written (3D files, then angle files)
+    paths : list of Path written (3D files, the report, then angle files)
     """
     from calibration.load_rig import load_rig
     from poses.skeleton import load_skeleton
 
-    check_outputs(out, angles_out, [calibration, *inputs.values()],
-                  *([skeleton] if isinstance(skeleton, (str, Path)) else []))
+    from .associate import _options as association_options
+    from .validators import check_choice, check_range
+
+    check_choice(identity, ("auto", "yes", "no"), "identity")
+    if individuals is not None:
+        individuals = check_range(individuals, "individuals", 1, integer=True)
+    association_options(dict(association or {}))
+    more = [skeleton] if isinstance(skeleton, (str, Path)) else []
+    check_outputs(out, angles_out, [calibration, *inputs.values()], *more)
+    if report_out is not None:
+        check_outputs(report_out, None, [calibration, *inputs.values(), *more])
+        for other in (out, angles_out):
+            if other is not None and Path(other).resolve() == Path(report_out).resolve():
+                raise InputError(f"--report {report_out} is another output too; give the "
+                                 f"report its own file")
     rig = load_rig(calibration)
     skel = skeleton if isinstance(skeleton, Skeleton) or skeleton is None \
         else load_skeleton(skeleton)
     if angles_out is not None and (skel is None or not skel.angles):
         raise InputError("joint angles need a skeleton with [angles]; pass --skeleton")
-    data = load_inputs(inputs, rig.names, truncate=truncate, truncate_hint=truncate_hint,
-                       skeleton=skel)
+    views = load_views(inputs, skeleton=skel)
+    per_camera = max(views[c].n_individuals for c in views.cameras)
+    n_individuals = individuals if individuals is not None else per_camera
+    multi = n_individuals > 1 or len(views.individuals) > 1
+    data = load_inputs(views, rig.names, truncate=truncate, truncate_hint=truncate_hint,
+                       same_individuals=not multi)
+    tracked = None
+    if multi:
+        from .multi import track_inputs
+
+        data, tracked = track_inputs(rig, data, n_individuals, identity=identity,
+                                     **(association or {}))
     if skel is not None:
         where = f"skeleton file {skeleton}" if not isinstance(skeleton, Skeleton) \
             else "skeleton"
@@ -271,7 +315,17 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     result, poses = triangulate_views(rig, data, skel, method=method, fps=fps,
                                       fill_gaps=fill_gaps, lowpass_hz=lowpass_hz, axes=axes,
                                       reference_point=reference_point, **options)
+    if tracked is not None or report_out is not None:
+        from .multi import build_report, save_report
+
+        report = build_report(result, poses, tracked, n_individuals, dict(inputs))
+        for msg in report["warnings"]:
+            if msg not in result.warnings:
+                log.warning(msg)
+                result.warnings.append(msg)
     paths = save_result(poses, out, format=format, split=split_individuals)
+    if report_out is not None:
+        paths.append(save_report(report, report_out))
     if angles_out is not None:
         from .angles import save_angles
 

@@ -51,6 +51,16 @@ def triangulate(
                                         "placed at the origin."),
     angles: Path = typer.Option(None, "--angles", help="Write the skeleton's joint angles "
                                 "(degrees) to this CSV."),
+    individuals: int = typer.Option(None, "--individuals", help="The most animals present "
+                                    "(default: the most individuals any input names; 1 for "
+                                    "single-animal files). Several: instances are associated "
+                                    "across views and tracked over time."),
+    identity: str = typer.Option("auto", "--identity", help="Are the inputs' individual "
+                                 "names identities (the same animal in every camera)? auto "
+                                 "(measured), yes or no."),
+    report: Path = typer.Option(None, "--report", help="Write a JSON report: per individual "
+                                "coverage, reprojection error, identity confidence, suspected "
+                                "and repaired swaps."),
 ) -> None:
     """Triangulate synchronized 2D keypoints into 3D points (anipose pose-3d columns)."""
     from poses.io import parse_inputs
@@ -66,7 +76,8 @@ def triangulate(
         calibration, parse_inputs(inputs), output, skeleton=skeleton, method=method,
         format=format, truncate=truncate, fps=fps, fill_gaps=fill_gaps, lowpass_hz=lowpass_hz,
         axes=[_parse_axis(a) for a in axis] if axis else None, reference_point=reference_point,
-        angles_out=angles, **options)
+        angles_out=angles, individuals=individuals, identity=identity, report_out=report,
+        **options)
     for msg in result.warnings:
         typer.echo(f"warning: {msg}", err=True)
     typer.echo(f"wrote {', '.join(str(p) for p in paths)}: {result!r}")
