@@ -306,8 +306,10 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     if multi:
         from .multi import track_inputs
 
-        data, tracked = track_inputs(rig, data, n_individuals, identity=identity,
-                                     **(association or {}))
+        data, tracked = track_inputs(
+            rig, data, n_individuals, identity=identity,
+            camera_names={c: views[c].individuals for c in views.cameras},
+            **(association or {}))
     if skel is not None:
         where = f"skeleton file {skeleton}" if not isinstance(skeleton, Skeleton) \
             else "skeleton"
@@ -319,10 +321,7 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
         from .multi import build_report, save_report
 
         report = build_report(result, poses, tracked, n_individuals, dict(inputs))
-        for msg in report["warnings"]:
-            if msg not in result.warnings:
-                log.warning(msg)
-                result.warnings.append(msg)
+        result.warnings.extend(m for m in report["warnings"] if m not in result.warnings)
     paths = save_result(poses, out, format=format, split=split_individuals)
     if report_out is not None:
         paths.append(save_report(report, report_out))

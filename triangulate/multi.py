@@ -39,6 +39,8 @@ class Tracked:
         The input's individual names (slots).
     slot_cameras : dict of str to list of str
         The cameras whose input has data under each slot name.
+    camera_names : dict of str to list of str
+        The individuals every camera's input names (None when not known).
     instances : (n_frames,) int
         Instances (with enough keypoints) in every frame over all cameras.
     """
@@ -48,9 +50,11 @@ class Tracked:
     slot_names: list[str]
     slot_cameras: dict
     instances: np.ndarray
+    camera_names: dict | None = None
 
 
-def track_inputs(rig, data, n_individuals: int, identity: str = "auto", **options):
+def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
+                 camera_names: dict | None = None, **options):
     """One 2D input per individual from every camera's unordered instances.
 
     Parameters
@@ -63,6 +67,8 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto", **option
         The most animals present.
     identity : {"auto", "yes", "no"}
         Whether the slot names are identities (see :func:`.identity.resolve_identities`).
+    camera_names : dict of str to list of str, optional
+        The individuals every camera's input names (for the report's warnings).
     **options
         Passed to :func:`.associate.associate`.
 
@@ -99,7 +105,8 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto", **option
     log.info("associated %d instance(s) into %d individual(s) %s (identities from %s)",
              int(instances.sum()), n_out, ident.names,
              "the input's labels" if ident.used_labels else "geometry and motion")
-    return out, Tracked(assoc, ident, list(data.individuals), slot_cameras, instances)
+    return out, Tracked(assoc, ident, list(data.individuals), slot_cameras, instances,
+                        camera_names)
 
 
 def _warnings(tracked: Tracked, n_individuals: int) -> list[str]:
@@ -119,11 +126,8 @@ def _warnings(tracked: Tracked, n_individuals: int) -> list[str]:
                 out.append(f"individual {name!r} appears only in camera {cams[0]!r}: one "
                            f"view cannot triangulate it; it is reconstructed where the "
                            f"other cameras' instances match it")
-        sets = {}
-        for name, cams in tracked.slot_cameras.items():
-            for c in cams:
-                sets.setdefault(c, []).append(name)
-        if len({tuple(v) for v in sets.values()}) > 1:
+        sets = tracked.camera_names or {}
+        if len({tuple(sorted(v)) for v in sets.values()}) > 1:
             out.append(f"the cameras name different individuals "
                        f"({', '.join(f'{c}: {v}' for c, v in sets.items())}); names are "
                        f"used as identity evidence where present")

@@ -38,6 +38,19 @@ def synth(
     calibration_frames: int = typer.Option(
         None, "--calibration-frames", help="Frames of the ChArUco video (default: frames, 60-300)."
     ),
+    animals: int = typer.Option(1, "--animals", help="Mice (1: the forelimb reaching session; "
+                                "2 to 12: whole mice in a 40 cm open field, detections in "
+                                "DeepLabCut multi-animal format)."),
+    identity: bool = typer.Option(False, "--identity", help="Several animals: label the "
+                                  "detections with the mice's names (swapped now and then) "
+                                  "instead of in arbitrary order."),
+    identity_swap_rate: float = typer.Option(0.02, "--identity-swap-rate", help="With "
+                                             "--identity: fraction of labels swapped."),
+    false_positives: float = typer.Option(0.05, "--false-positives", help="Several animals: "
+                                          "false-positive instances, fraction of all."),
+    videos: bool = typer.Option(True, "--videos/--no-videos", help="Several animals: render "
+                                "the calibration and behaviour videos (off: truth, "
+                                "calibration and detections only, fast)."),
 ) -> None:
     """Generate a synthetic rig, ChArUco and behaviour videos, and their exact ground truth."""
     import synth as synth_api
@@ -54,6 +67,22 @@ def synth(
         raise InputError(f"--calibration-frames must be at least 1, got {calibration_frames}")
     if not 0 <= crf <= 51:
         raise InputError(f"--crf must be within [0, 51], got {crf}")
+    if not 1 <= animals <= 12:
+        raise InputError(f"--animals must be between 1 and 12, got {animals}")
+    for value, name in ((identity_swap_rate, "--identity-swap-rate"),
+                        (false_positives, "--false-positives")):
+        if not 0 <= value < 1:
+            raise InputError(f"{name} must be within [0, 1), got {value}")
+    if animals > 1:
+        from synth.social import make_social_session
+
+        session = make_social_session(
+            out, n_animals=animals, n_cams=cameras, n_frames=frames, seed=seed,
+            size=_parse_size(size), noise_px=noise_px, false_positive_rate=false_positives,
+            identity=identity, identity_swap_rate=identity_swap_rate,
+            n_calibration_frames=calibration_frames, crf=crf, render=videos)
+        typer.echo(f"wrote synthetic session of {animals} mice to {session.root}")
+        return
     session = synth_api.make_session(
         out, n_cams=cameras, n_frames=frames, seed=seed, size=_parse_size(size),
         noise_px=noise_px, outlier_rate=outlier_rate, n_calibration_frames=calibration_frames,

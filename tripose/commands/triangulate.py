@@ -66,6 +66,10 @@ def triangulate(
     from poses.io import parse_inputs
     from triangulate.files import triangulate_files
 
+    if individuals is not None and individuals < 1:
+        raise InputError(f"--individuals must be at least 1, got {individuals}")
+    if identity not in ("auto", "yes", "no"):
+        raise InputError(f"--identity must be one of auto, yes, no; got {identity!r}")
     options = {"score_threshold": score_threshold, "reproj_threshold": reproj_threshold,
                "median_filter": median_filter}
     if smooth is not None:
