@@ -382,7 +382,8 @@ def capsule_visibility(rig: CameraRig, points3d: np.ndarray, scales: np.ndarray,
 
     A keypoint is hidden when the line of sight from the camera passes through a body capsule
     of another mouse in front of it, or through one of its own mouse's capsules that does not
-    end at it (at 0.6 times the radius: keypoints lie on the body's axis, seen from above).
+    end at it (at 0.6 times the radius for keypoints on the body's axis, which labellers
+    place on the visible surface above it; whole for the paws under the body).
 
     Parameters
     ----------
@@ -401,9 +402,12 @@ def capsule_visibility(rig: CameraRig, points3d: np.ndarray, scales: np.ndarray,
     a, b, radius, ends = mouse_capsules(P, scales)
     own_end = (ends[None, :, 0] == np.arange(n_kp)[:, None]) | (
         ends[None, :, 1] == np.arange(n_kp)[:, None])  # (n_kp, n_caps)
-    # radius factor (n_mice_point, n_kp, n_mice_caps, n_caps)
+    # radius factor (n_mice_point, n_kp, n_mice_caps, n_caps): the own body at 0.6 of its
+    # radius for keypoints on its axis, whole for the paws (under the body, not on its axis)
     same = np.eye(n_mice, dtype=bool)[:, None, :, None]
-    factor = np.where(same, np.where(own_end[None, :, None, :], 0.0, 0.6), 1.0)
+    paw = np.array(["paw" in b for b in _BP])[None, :, None, None]
+    factor = np.where(same, np.where(own_end[None, :, None, :], 0.0,
+                                     np.where(paw, 1.0, 0.6)), 1.0)
     rad = factor * radius[None, None]
     vis = np.zeros((rig.n_cams, n_frames, n_mice, n_kp), bool)
     proj = rig.project(P.reshape(n_frames, n_mice * n_kp, 3)).reshape(

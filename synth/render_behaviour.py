@@ -21,7 +21,20 @@ import numpy as np
 from calibration import Camera
 
 from .forelimb import FORELIMB_SKELETON, JOINT_RADII, PALM_SEMI_AXES, SEGMENT_RADII
-from .raycast import pixel_rays
+from .raycast import (
+    DEFAULT_LIGHT,
+    capsule_t,
+    ellipsoid_t,
+    exposure,
+    lambert,
+    light_direction,
+    lighting_drift,
+    pixel_boxes,
+    pixel_rays,
+    scene_rays,
+    sensor_noise,
+    value_noise,
+)
 from .rig import ARENA_CENTER
 from .video import VideoWriter
 
@@ -34,9 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Direction towards the main light (world, unit): above, a little in front and to the left.
-DEFAULT_LIGHT = np.array([0.3, 0.4, 1.0]) / np.linalg.norm([0.3, 0.4, 1.0])
 
 _BP = FORELIMB_SKELETON.bodyparts
 _N_JOINTS = len(_BP)
@@ -54,9 +64,6 @@ _JOINT_COLOUR = {"shoulder": (0.46, 0.37, 0.31), "elbow": (0.55, 0.45, 0.37),
                  "middle": (0.90, 0.66, 0.61), "tip": (0.97, 0.88, 0.82)}
 _PALM_COLOUR = (0.90, 0.66, 0.60)
 _FURRY = {"shoulder-elbow", "elbow-wrist"}
-
-_AMBIENT, _DIFFUSE, _HEADLIGHT = 0.28, 0.62, 0.28
-_NOISE_PAD = 32
 
 
 def _kind(bodypart: str) -> str:
@@ -80,19 +87,6 @@ _PALM_OWNERS = tuple(_IDX[b] for b in ("palm", "wrist", "d2_knuckle", "d3_knuckl
 
 
 # --- background ------------------------------------------------------------------------------
-def _value_noise(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Smooth value noise in [-1, 1] at (x, y) in grid cells (the grid tiles)."""
-    g = grid.shape[0]
-    ix, iy = np.floor(x), np.floor(y)
-    fx, fy = x - ix, y - iy
-    fx, fy = fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy)
-    ix, iy = ix.astype(np.int64) % g, iy.astype(np.int64) % g
-    jx, jy = (ix + 1) % g, (iy + 1) % g
-    top = grid[iy, ix] * (1 - fx) + grid[iy, jx] * fx
-    bottom = grid[jy, ix] * (1 - fx) + grid[jy, jx] * fx
-    return top * (1 - fy) + bottom * fy
-
-
 def _line_coverage(coord: np.ndarray, period: float, width: float, footprint: np.ndarray):
     """Anti-aliased coverage of lines ``width`` mm wide every ``period`` mm."""
     dist = np.abs((coord + period / 2) % period - period / 2)
@@ -122,12 +116,8 @@ def make_background(camera: Camera, rng: np.random.Generator, rays: np.ndarray |
     -------
     background : (h, w, 3) uint8 RGB
     """
-    if rays is None:
-        rays = pixel_rays(camera)
+    rays = scene_rays(camera, rays)
     w, h = camera.size
-    if rays.shape != (h, w, 3):
-        raise ValueError(f"rays must have shape ({h}, {w}, 3) for camera {camera.name!r}, "
-                         f"got {rays.shape}")
     O = camera.center
     D = rays.reshape(-1, 3)
     colour = np.empty((D.shape[0], 3))
@@ -145,7 +135,7 @@ def make_background(camera: Camera, rng: np.random.Generator, rays: np.ndarray |
     tex = np.ones_like(x)
     for k, (cell, amp) in enumerate([(40.0, 0.16), (9.0, 0.12), (2.5, 0.10), (0.8, 0.08)]):
         fade = np.clip(cell / (2 * fp) - 0.5, 0.0, 1.0)
-        tex += amp * fade * _value_noise(x / cell + 0.37 * k, y / cell, grids[k])
+        tex += amp * fade * value_noise(x / cell + 0.37 * k, y / cell, grids[k])
     tex *= 1 - 0.35 * np.maximum(_line_coverage(x, 20.0, 0.7, fp),
                                  _line_coverage(y, 20.0, 0.7, fp))
     r = np.hypot(x - ARENA_CENTER[0], y - ARENA_CENTER[1])
@@ -158,58 +148,18 @@ def make_background(camera: Camera, rng: np.random.Generator, rays: np.ndarray |
     d = D[~floor]
     az = np.arctan2(d[:, 1], d[:, 0])
     el = np.arcsin(np.clip(d[:, 2], -1, 1))
-    blot = _value_noise(az * 12.0, el * 12.0, grids[4]) + 0.5 * _value_noise(
+    blot = value_noise(az * 12.0, el * 12.0, grids[4]) + 0.5 * value_noise(
         az * 40.0, el * 40.0, grids[5])
     seam = np.abs(((az / np.radians(20.0)) + 0.5) % 1.0 - 0.5) < 0.015
     wall = (0.25 + 0.06 * blot - 0.08 * seam) * (1.0 - 0.3 * np.clip(el, 0, 1))
     colour[~floor] = wall[:, None] * np.array([0.95, 0.95, 1.05])
     # camera: exposure, white balance, vignetting
     colour = colour.reshape(h, w, 3)
-    cx, cy = camera.principal_point
-    u, v = np.meshgrid(np.arange(w), np.arange(h))
-    rr = ((u - cx) ** 2 + (v - cy) ** 2) / ((w / 2) ** 2 + (h / 2) ** 2)
-    vignette = 1.0 - rng.uniform(0.15, 0.3) * rr
-    gains = rng.uniform(0.92, 1.1) * rng.normal(1.0, 0.03, 3)
-    out = colour * vignette[..., None] * gains * 255.0
+    out = exposure(colour, camera, rng) * 255.0
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 # --- ray casting -----------------------------------------------------------------------------
-def _capsule_t(O, D, A, B, r):
-    """Distance along unit rays D (..., 3) from O to a capsule A-B of radius r (inf: miss)."""
-    ba, oa = B - A, O - A
-    baba, baoa, oaoa = ba @ ba, ba @ oa, oa @ oa
-    bard = D @ ba
-    rdoa = D @ oa
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # lateral surface of the cylinder, within the segment
-        a = baba - bard * bard
-        b = baba * rdoa - baoa * bard
-        c = baba * oaoa - baoa * baoa - r * r * baba
-        h = b * b - a * c
-        t_body = (-b - np.sqrt(h)) / a
-        y = baoa + t_body * bard
-        t = np.where((h >= 0) & (a > 1e-12) & (y > 0) & (y < baba), t_body, np.inf)
-        # the two caps
-        for rd, cc in ((rdoa, oaoa - r * r), (rdoa - bard, (oa - ba) @ (oa - ba) - r * r)):
-            hs = rd * rd - cc
-            t = np.minimum(t, np.where(hs >= 0, -rd - np.sqrt(hs), np.inf))
-    return np.where(t > 0, t, np.inf)
-
-
-def _ellipsoid_t(O, D, C, R, semi):
-    """Distance along rays to the ellipsoid ``|R.T (p - C) / semi| = 1`` (inf: miss)."""
-    o = (R.T @ (O - C)) / semi
-    d = (D @ R) / semi
-    a = np.einsum("...i,...i->...", d, d)
-    b = d @ o
-    c = o @ o - 1.0
-    h = b * b - a * c
-    with np.errstate(invalid="ignore"):
-        t = (-b - np.sqrt(h)) / a
-    return np.where((h >= 0) & (t > 0), t, np.inf)
-
-
 def _palm_frame(P: np.ndarray):
     """Rotation (columns distal, palmar, across) and centre of the palm ellipsoid."""
     x = P[_IDX["palm"]] - P[_IDX["wrist"]]
@@ -252,27 +202,6 @@ def _primitives(P: np.ndarray):
         centres.append(np.repeat(Cp[None], 4, axis=0))
         radii.append(max(PALM_SEMI_AXES))
     return prims, np.array(centres).reshape(-1, 4, 3), np.array(radii)
-
-
-def _boxes(camera: Camera, centres: np.ndarray, radii: np.ndarray):
-    """Pixel boxes (n, 4) ``r0, r1, c0, c1`` of primitives sampled at ``centres`` (n, k, 3)
-    with bounding radii (n,); rows of -1 for primitives behind the camera."""
-    if len(centres) == 0:
-        return np.zeros((0, 4), dtype=np.int64)
-    R = camera.R
-    offsets = np.concatenate([np.zeros((1, 3)), R[:2], -R[:2]])  # (5, 3) camera x, y in world
-    pts = centres[:, :, None, :] + radii[:, None, None, None] * offsets  # (n, k, 5, 3)
-    z = camera.world_to_camera(pts)[..., 2]
-    uv = camera.project(pts).reshape(len(centres), centres.shape[1] * 5, 2)
-    w, h = camera.size
-    c0 = np.clip(np.floor(uv[..., 0].min(1)) - 2, 0, w)
-    c1 = np.clip(np.ceil(uv[..., 0].max(1)) + 3, 0, w)
-    r0 = np.clip(np.floor(uv[..., 1].min(1)) - 2, 0, h)
-    r1 = np.clip(np.ceil(uv[..., 1].max(1)) + 3, 0, h)
-    boxes = np.stack([r0, r1, c0, c1], axis=1)
-    bad = ~np.all(np.isfinite(boxes), axis=1) | np.any(z.reshape(len(centres), -1) < 1.0, 1)
-    boxes[bad] = -1
-    return boxes.astype(np.int64)
 
 
 def _check_frame(points3d_frame) -> np.ndarray:
@@ -323,23 +252,21 @@ def render_behaviour_frame(
         the limb (background).
     """
     P = _check_frame(points3d_frame)
+    rays = scene_rays(camera, rays, background)
     w, h = camera.size
-    if rays.shape != (h, w, 3) or background.shape != (h, w, 3):
-        raise ValueError(f"rays and background must have shape ({h}, {w}, 3) for camera "
-                         f"{camera.name!r}, got {rays.shape} and {background.shape}")
-    L = DEFAULT_LIGHT if light is None else np.asarray(light, float) / np.linalg.norm(light)
+    L = light_direction(light)
     O = camera.center
     img = background.copy()
     depth = np.full((h, w), np.inf)
     prims, centres, radii = _primitives(P)
-    boxes = _boxes(camera, centres, radii)
+    boxes = pixel_boxes(camera, centres, radii)
     semi = np.asarray(PALM_SEMI_AXES, dtype=np.float64)
 
     for (kind, A, B, r, col, furry, _), (r0, r1, c0, c1) in zip(prims, boxes, strict=True):
         if r0 >= r1 or c0 >= c1:
             continue
         D = rays[r0:r1, c0:c1]
-        t = _ellipsoid_t(O, D, A, B, semi) if kind == "palm" else _capsule_t(O, D, A, B, r)
+        t = ellipsoid_t(O, D, A, B, semi) if kind == "palm" else capsule_t(O, D, A, B, r)
         zbuf = depth[r0:r1, c0:c1]
         closer = t < zbuf
         if not closer.any():
@@ -354,8 +281,7 @@ def render_behaviour_frame(
             s = np.clip((p - A) @ ba / max(ba @ ba, 1e-12), 0.0, 1.0)
             n = p - (A + s[:, None] * ba)
         n /= np.linalg.norm(n, axis=1, keepdims=True)
-        shade = (_AMBIENT + _DIFFUSE * np.maximum(n @ L, 0.0)
-                 + _HEADLIGHT * np.maximum(-np.einsum("ij,ij->i", n, d), 0.0))
+        shade = lambert(n, d, L)
         if furry:  # fine streaks along the limb, fixed to its surface
             ax = (B - A) / np.linalg.norm(B - A)
             ref = np.cross(ax, [0.0, 0.0, 1.0] if abs(ax[2]) < 0.9 else [1.0, 0.0, 0.0])
@@ -427,7 +353,7 @@ def keypoint_visibility(points3d_frame: np.ndarray, camera: Camera, depth: np.nd
             other = ~np.isin(check, owners)
             if not other.any():
                 continue
-            t = _ellipsoid_t(O, D, A, B, semi) if kind == "palm" else _capsule_t(O, D, A, B, r)
+            t = ellipsoid_t(O, D, A, B, semi) if kind == "palm" else capsule_t(O, D, A, B, r)
             nearest = np.where(other, np.minimum(nearest, t), nearest)
         visible[check] = nearest >= limit[check]
     return visible
@@ -465,20 +391,8 @@ def render_behaviour_video(camera: Camera, points3d: np.ndarray, path: str | Pat
     rays = pixel_rays(camera)
     background = make_background(camera, rng, rays=rays)
     n = len(pts)
-    t = np.arange(n) / float(fps)
-    # lighting: slow brightness drift and a light that swings by about 20 deg
-    f1, f2 = rng.uniform(0.2, 0.7, 2)
-    ph = rng.uniform(0, 2 * np.pi, 3)
-    gain = 1.0 + 0.05 * np.sin(2 * np.pi * f1 * t + ph[0]) + 0.02 * np.sin(
-        2 * np.pi * 3.1 * f2 * t + ph[1])
-    swing = np.radians(20.0) * np.sin(2 * np.pi * f2 * t + ph[2])
-    base_az = np.arctan2(DEFAULT_LIGHT[1], DEFAULT_LIGHT[0])
-    horiz = np.hypot(DEFAULT_LIGHT[0], DEFAULT_LIGHT[1])
-    lights = np.stack([horiz * np.cos(base_az + swing), horiz * np.sin(base_az + swing),
-                       np.full(n, DEFAULT_LIGHT[2])], axis=1)
-    noise_bank = np.rint(rng.normal(0.0, 2.5, (h + _NOISE_PAD, w + _NOISE_PAD, 3)))
-    noise_bank = noise_bank.astype(np.int16)
-    offsets = rng.integers(0, _NOISE_PAD, (n, 2))
+    gain, lights = lighting_drift(rng, n, fps)
+    noise_bank, offsets = sensor_noise(rng, n, (w, h))
     visible = np.zeros((n, _N_JOINTS), dtype=bool)
     with VideoWriter(path, (w, h), fps=fps, crf=crf) as vw:
         for k in range(n):
