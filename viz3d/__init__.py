@@ -3,11 +3,13 @@
 Everything renders off screen (EGL without a display, see :mod:`viz3d._offscreen`); only
 :func:`open_window` needs a display. PyVista is imported on first use, so ``import viz3d``
 is cheap. Arrays follow tripose's conventions: ``points3d (n_frames, n_joints, 3)`` in rig
-units, ``points2d (..., n_joints, 2)`` pixels, NaN = missing.
+units, ``points2d (..., n_joints, 2)`` pixels, NaN = missing. Several animals,
+``(n_frames, n_individuals, n_joints, 3)`` or a :class:`poses.Poses`, are drawn together, each
+in its colour family (:func:`individual_colors`) with its name above its head.
 """
 
 from ._offscreen import missing_dependencies
-from .colors import bodypart_colors
+from .colors import bodypart_colors, individual_colors
 from .combined import combined_video
 from .errors import DisplayError
 from .html import export_html
@@ -25,6 +27,7 @@ __all__ = [
     "open_window",
     "board_poses_from_rvecs",
     "bodypart_colors",
+    "individual_colors",
     "DisplayError",
     "missing_dependencies",
 ]

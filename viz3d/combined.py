@@ -1,7 +1,9 @@
 """The combined movie: every camera's video with its reprojection, beside the 3D view.
 
 Like anipose's ``label-combined``: a grid of camera views on the left (detections and the
-reprojected skeleton drawn on each), the rendered 3D skeleton on the right.
+reprojected skeleton drawn on each), the rendered 3D skeleton on the right. Several
+individuals are drawn together, each in its colour family and named above its head in every
+view.
 """
 
 from __future__ import annotations
@@ -17,19 +19,17 @@ from calibration.errors import InputError
 from calibration.rig import CameraRig
 from poses.skeleton import Skeleton
 
-from . import colors
-from .overlay import draw_keypoints, draw_label, draw_skeleton
-from .render import build_scene
+from .overlay import draw_keypoints, draw_label, draw_names, draw_skeleton
+from .render import build_scene, scene_points
 from .scene import screenshot
 from .validate import (
     VIDEO_SUFFIXES,
     check_frames,
     check_points2d,
-    check_points3d,
     check_range_fps,
     check_rig,
+    check_scores,
     check_size,
-    check_skeleton,
     check_suffix,
 )
 from .video import VideoReader, mp4_writer
@@ -88,7 +88,7 @@ def crop_box(points2d: np.ndarray, image_size: tuple[int, int], pad: float = 1.6
     return x0, y0, x0 + int(round(bw)), y0 + int(round(bh))
 
 
-def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.ndarray,
+def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d,
                    skeleton: Skeleton | None, path: str | Path,
                    points2d: np.ndarray | None = None, fps: float | None = None,
                    size: tuple[int, int] | None = None, scores: np.ndarray | None = None,
@@ -104,18 +104,20 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
     rig : calibration.CameraRig
         Projects ``points3d`` into each view (with lens distortion).
     points3d : (n_frames, n_joints, 3) float, rig units; NaN = missing
+        Or several individuals, as in :func:`viz3d.render_png`: each in its colour family,
+        its name above its head in the 3D view and in every camera view.
     skeleton : triangulate.Skeleton or None
     path : str or Path
         ``.mp4`` output, written atomically.
-    points2d : (n_cams, n_frames, n_joints, 2) float pixels, optional
-        Detections drawn as dots on each view.
+    points2d : (n_cams, n_frames, [n_individuals,] n_joints, 2) float pixels, optional
+        Detections drawn as dots on each view (individuals as in ``points3d``).
     fps : float, optional
         Default: the first video's frame rate.
     size : (width, height), optional
         Size of the whole movie. Default: 720 px tall, the camera grid at its aspect
         ratio and a square 3D view. With a width, the 3D view takes what the grid leaves
         (at least a quarter of the width).
-    scores : (n_cams, n_frames, n_joints), optional
+    scores : (n_cams, n_frames, [n_individuals,] n_joints), optional
         Detections scoring below ``score_threshold`` are not drawn.
     frames : sequence of int, optional
         Frame indices to write (default: all frames of ``points3d``).
@@ -132,9 +134,8 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
     """
     path = check_suffix(path, VIDEO_SUFFIXES)
     rig = check_rig(rig, required=True)
-    p = check_points3d(points3d)
-    n_frames, n_joints = p.shape[:2]
-    skeleton = check_skeleton(skeleton, n_joints)
+    p, cast, skeleton = scene_points(points3d, skeleton)
+    n_frames, n_joints, n_ind = p.shape[0], cast.n_keypoints, cast.n_individuals
     videos = list(videos) if not isinstance(videos, (str, Path)) else [videos]
     if len(videos) != rig.n_cams:
         raise InputError(f"videos: got {len(videos)} videos for a rig of {rig.n_cams} cameras "
@@ -142,15 +143,14 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
     idx = check_frames(frames, n_frames)
     det = None
     if points2d is not None:
-        det = check_points2d(points2d, "points2d", n_frames, n_joints, leading=(rig.n_cams,))
+        det = cast.fold(check_points2d(points2d, "points2d", n_frames, n_joints,
+                                       leading=(rig.n_cams,), n_individuals=n_ind))
     sc = None
     if scores is not None:
-        sc = np.asarray(scores, float)
-        if sc.shape[:1] != (rig.n_cams,) or sc.ndim != 3 or sc.shape[2] != n_joints:
-            raise InputError(f"scores must have shape (n_cams, n_frames, n_joints) = "
-                             f"({rig.n_cams}, {n_frames}, {n_joints}), got {sc.shape}")
-    limbs = skeleton.limb_indices() if skeleton is not None else []
-    jc = colors.bodypart_colors(n_joints)
+        sc = cast.fold(check_scores(scores, "scores", (rig.n_cams, n_frames, n_ind, n_joints)),
+                       0)
+    limbs = cast.limbs(skeleton.limb_indices() if skeleton is not None else [])
+    jc, lc = cast.joint_colors(), cast.label_colors()
     need = int(idx.max()) + 1
     readers: list[VideoReader] = []
     try:
@@ -186,7 +186,7 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
         else:
             boxes = [(0, 0, r.width, r.height) for r in readers]
         scene = build_scene(p, skeleton, rig, floor, trail, (view_w, H), even=True,
-                            antialias=False)
+                            antialias=False, cast=cast)
         try:
             with mp4_writer(path, (W, H), out_fps) as write:
                 canvas = np.full((H, W, 3), 255, np.uint8)
@@ -203,6 +203,10 @@ def combined_video(videos: Sequence[str | Path], rig: CameraRig, points3d: np.nd
                                            None if sc is None else sc[c, f], score_threshold)
                         y, x = (c // cols) * ch, (c % cols) * cw
                         cell = cv2.resize(img, (cw, ch), interpolation=cv2.INTER_AREA)
+                        if cast.labelled:  # after resizing: names as big in every cell
+                            zoom = np.array([cw / (x1 - x0), ch / (y1 - y0)])
+                            draw_names(cell, cast.anchors(proj[c] - shift) * zoom,
+                                       cast.names, lc)
                         canvas[y:y + ch, x:x + cw] = draw_label(cell, rig.names[c])
                     scene.show_frame(int(f))
                     canvas[:, grid_w:] = screenshot(scene.plotter)

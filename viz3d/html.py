@@ -6,15 +6,13 @@ import re
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from calibration.errors import InputError
 from calibration.rig import CameraRig
 from poses.atomic import write_text_atomic
 from poses.skeleton import Skeleton
 
-from .render import build_scene
-from .validate import check_frame, check_points3d, check_suffix
+from .render import build_scene, scene_points
+from .validate import check_frame, check_suffix
 
 __all__ = ["export_html", "check_self_contained"]
 
@@ -53,17 +51,19 @@ def _scene_html(plotter) -> str:
     return buf.getvalue() if hasattr(buf, "getvalue") else str(buf)
 
 
-def export_html(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path,
+def export_html(points3d, skeleton: Skeleton | None, path: str | Path,
                 frame: int = 0, rig: CameraRig | None = None, floor: bool = True) -> Path:
     """Write one frame of the 3D skeleton as an interactive, self-contained HTML file.
 
     The file embeds vtk.js and the scene (joints, limbs, floor, frustums) and needs no
     network or server: open it from disk in any WebGL browser to rotate and zoom. The frame
-    label and camera names (2D overlays) are not part of the HTML scene.
+    label and camera names (2D overlays) are not part of the HTML scene; individuals' names
+    are, as flat 3D letters above their heads facing the starting view.
 
     Parameters
     ----------
     points3d : (n_frames, n_joints, 3) float, rig units; NaN = missing
+        Or several individuals, as in :func:`viz3d.render_png`.
     skeleton : triangulate.Skeleton or None
     path : str or Path
         ``.html``; written atomically (about 1 MB, mostly vtk.js).
@@ -77,9 +77,10 @@ def export_html(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pat
     Path
     """
     path = check_suffix(path, (".html", ".htm"))
-    p = check_points3d(points3d)
+    p, cast, skeleton = scene_points(points3d, skeleton)
     frame = check_frame(frame, p.shape[0])
-    scene = build_scene(p, skeleton, rig, floor, trail=0, size=(960, 720), frame_label=False)
+    scene = build_scene(p, skeleton, rig, floor, trail=0, size=(960, 720), frame_label=False,
+                        cast=cast, name_labels="mesh")
     try:
         scene.show_frame(frame)
         html = _scene_html(scene.plotter)

@@ -12,6 +12,7 @@ from calibration.rig import CameraRig
 from poses.skeleton import Skeleton
 
 from ._offscreen import require_display
+from .individuals import Cast
 from .scene import SkeletonScene, new_plotter, screenshot
 from .validate import (
     IMAGE_SUFFIXES,
@@ -28,23 +29,45 @@ from .validate import (
 )
 from .video import mp4_writer, write_image
 
-__all__ = ["render_png", "render_movie", "open_window", "build_scene"]
+__all__ = ["render_png", "render_movie", "open_window", "build_scene", "scene_points"]
 
 log = logging.getLogger(__name__)
 
 
-def build_scene(points3d: np.ndarray, skeleton: Skeleton | None,
+def scene_points(points3d, skeleton: Skeleton | None,
+                 ) -> tuple[np.ndarray, Cast, Skeleton | None]:
+    """Check 3D points of any number of individuals and the skeleton; fold the individuals.
+
+    Returns
+    -------
+    points : (n_frames, n_individuals * n_joints, 3) rig units, NaN = missing
+    cast : Cast
+        Their names, colours and where the names go.
+    skeleton : Skeleton or None
+    """
+    p = check_points3d(points3d)
+    skeleton = check_skeleton(skeleton, p.shape[2])
+    cast = Cast.of(points3d, p.shape, skeleton.bodyparts if skeleton is not None else None)
+    return cast.fold(p), cast, skeleton
+
+
+def build_scene(points3d, skeleton: Skeleton | None,
                 rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
                 size: tuple[int, int] = (960, 720), camera_view: str | int | None = None,
                 off_screen: bool = True, frame_label: bool = True,
-                even: bool = False, antialias: bool = True) -> SkeletonScene:
+                even: bool = False, antialias: bool = True, cast: Cast | None = None,
+                name_labels: str = "billboard") -> SkeletonScene:
     """Validate the inputs and build a :class:`~viz3d.scene.SkeletonScene` in a new plotter.
 
     Parameters are those of :func:`render_png`; ``even`` rounds ``size`` down to even
-    numbers (videos); ``antialias`` turns on multisampling.
+    numbers (videos); ``antialias`` turns on multisampling. With a ``cast``, ``points3d``
+    are already checked and folded (:func:`scene_points`); ``name_labels`` as in
+    :class:`~viz3d.scene.SkeletonScene`.
     """
-    p = check_points3d(points3d)
-    skeleton = check_skeleton(skeleton, p.shape[1])
+    if cast is None:
+        p, cast, skeleton = scene_points(points3d, skeleton)
+    else:
+        p = points3d
     rig = check_rig(rig)
     size = check_size(size, even=even)
     if not isinstance(trail, (int, np.integer)) or trail < 0:
@@ -53,7 +76,7 @@ def build_scene(points3d: np.ndarray, skeleton: Skeleton | None,
     plotter = new_plotter(size, off_screen=off_screen, antialias=antialias)
     try:
         scene = SkeletonScene(plotter, p, skeleton, rig=rig, floor=floor, trail=trail,
-                              frame_label=frame_label)
+                              frame_label=frame_label, cast=cast, name_labels=name_labels)
         if cam is not None:
             scene.use_rig_camera(cam)
     except Exception:
@@ -62,7 +85,7 @@ def build_scene(points3d: np.ndarray, skeleton: Skeleton | None,
     return scene
 
 
-def render_png(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path,
+def render_png(points3d, skeleton: Skeleton | None, path: str | Path,
                frame: int = 0, rig: CameraRig | None = None, floor: bool = True,
                trail: int = 0, size: tuple[int, int] = (960, 720),
                camera_view: str | int | None = None) -> Path:
@@ -70,11 +93,15 @@ def render_png(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path
 
     Parameters
     ----------
-    points3d : (n_frames, n_joints, 3) float, rig units (e.g. mm)
+    points3d : (n_frames, n_joints, 3) float, rig units (e.g. mm), or several animals
         NaN marks a missing joint (not drawn, nor its limbs). ``(n_joints, 3)`` is one frame.
+        ``(n_frames, n_individuals, n_joints, 3)`` or a 3D :class:`poses.Poses` draws
+        every individual in one scene, each in its colour family
+        (:func:`viz3d.colors.individual_colors`) with its name above its head (a Poses'
+        names, else ``ind1``, ``ind2`` ...; no name for one individual named ``ind1``).
     skeleton : triangulate.Skeleton or None
-        Bodyparts in the order of the ``n_joints`` axis; limbs become tubes. None draws the
-        joints only.
+        Bodyparts in the order of the ``n_joints`` axis; limbs become tubes (within each
+        individual). None draws the joints only.
     path : str or Path
         ``.png``, ``.jpg`` or ``.jpeg``; written atomically.
     frame : int
@@ -106,9 +133,9 @@ def render_png(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path
         range, an unknown camera, or an unsupported suffix.
     """
     path = check_suffix(path, IMAGE_SUFFIXES)
-    p = check_points3d(points3d)
+    p, cast, skeleton = scene_points(points3d, skeleton)
     frame = check_frame(frame, p.shape[0])
-    scene = build_scene(p, skeleton, rig, floor, trail, size, camera_view)
+    scene = build_scene(p, skeleton, rig, floor, trail, size, camera_view, cast=cast)
     try:
         scene.show_frame(frame)
         img = screenshot(scene.plotter)
@@ -117,7 +144,7 @@ def render_png(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path
     return write_image(path, img)
 
 
-def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Path,
+def render_movie(points3d, skeleton: Skeleton | None, path: str | Path,
                  fps: float = 30.0, rig: CameraRig | None = None, floor: bool = True,
                  trail: int = 0, size: tuple[int, int] = (960, 720),
                  frames=None, camera_view: str | int | None = None,
@@ -131,6 +158,7 @@ def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pa
     Parameters
     ----------
     points3d : (n_frames, n_joints, 3) float, rig units; NaN = missing
+        Or several individuals, as in :func:`render_png`.
     skeleton : triangulate.Skeleton or None
     path : str or Path
         ``.mp4`` (or ``.mov``, ``.mkv``); written atomically.
@@ -151,10 +179,10 @@ def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pa
     """
     path = check_suffix(path, VIDEO_SUFFIXES)
     fps = check_range_fps(fps)
-    p = check_points3d(points3d)
+    p, cast, skeleton = scene_points(points3d, skeleton)
     idx = check_frames(frames, p.shape[0])
     scene = build_scene(p, skeleton, rig, floor, trail, size, camera_view, even=True,
-                        antialias=antialias)
+                        antialias=antialias, cast=cast)
     w, h = scene.plotter.window_size
     try:
         with mp4_writer(path, (w, h), fps) as write:
@@ -167,7 +195,7 @@ def render_movie(points3d: np.ndarray, skeleton: Skeleton | None, path: str | Pa
     return Path(path)
 
 
-def open_window(points3d: np.ndarray, skeleton: Skeleton | None,
+def open_window(points3d, skeleton: Skeleton | None,
                 rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
                 size: tuple[int, int] = (960, 720)) -> None:
     """Show the skeleton in an interactive window with a frame slider (blocks until closed).
@@ -188,7 +216,7 @@ def open_window(points3d: np.ndarray, skeleton: Skeleton | None,
     scene.plotter.show()
 
 
-def window_scene(points3d: np.ndarray, skeleton: Skeleton | None,
+def window_scene(points3d, skeleton: Skeleton | None,
                  rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
                  size: tuple[int, int] = (960, 720), off_screen: bool = False) -> SkeletonScene:
     """The scene of :func:`open_window` with its frame slider, not yet shown."""

@@ -1,5 +1,7 @@
 """The skeleton scene: one mesh of joint spheres, one of limb tubes, trails, floor, frustums.
 
+Several individuals are folded into the joint axis (see :class:`viz3d.individuals.Cast`):
+the same meshes hold every animal, each in its colour family, with its name above its head.
 Built once per plotter; :meth:`SkeletonScene.show_frame` moves the existing vertices in place,
 so a movie re-renders without rebuilding anything.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from calibration.rig import CameraRig
+from poses import DEFAULT_INDIVIDUAL
 from poses.skeleton import Skeleton
 
 from . import colors
@@ -27,6 +30,8 @@ from .geometry import (
     unit_tube,
     world_up,
 )
+from .individuals import Cast
+from .labels3d import NameLabels
 
 __all__ = ["SkeletonScene", "new_plotter", "apply_camera", "screenshot", "add_floor",
            "add_frustums"]
@@ -92,8 +97,9 @@ class SkeletonScene:
     ----------
     plotter : pyvista.Plotter
     points3d : (n_frames, n_joints, 3) rig units, NaN = missing
+        With a ``cast``, every individual's joints folded (``cast.n_joints``).
     skeleton : Skeleton or None
-        Limbs drawn as tubes; None draws joints only.
+        Limbs drawn as tubes (within each individual); None draws joints only.
     rig : CameraRig or None
         Frustums drawn and used to guess the world's up axis.
     floor : bool
@@ -104,17 +110,24 @@ class SkeletonScene:
         Sphere radius in rig units (default: from the data's extent and limb lengths).
     frame_label : bool
         Write "frame i" in the top-left corner.
+    cast : Cast, optional
+        The individuals folded into ``points3d`` (default: one, unnamed): colours by
+        individual, limbs within each, names above heads when ``cast.labelled``.
+    name_labels : {"billboard", "mesh"}
+        How names are drawn (see :mod:`viz3d.labels3d`).
     """
 
     def __init__(self, plotter, points3d: np.ndarray, skeleton: Skeleton | None,
                  rig: CameraRig | None = None, floor: bool = True, trail: int = 0,
-                 joint_radius: float | None = None, frame_label: bool = True) -> None:
+                 joint_radius: float | None = None, frame_label: bool = True,
+                 cast: Cast | None = None, name_labels: str = "billboard") -> None:
         pv = import_pyvista()
         self.pv = pv
         self.plotter = plotter
         self.points3d = points3d
         self.n_joints = points3d.shape[1]
-        self.limbs = skeleton.limb_indices() if skeleton is not None else []
+        self.cast = cast or Cast((DEFAULT_INDIVIDUAL,), self.n_joints)
+        self.limbs = self.cast.limbs(skeleton.limb_indices() if skeleton is not None else [])
         self.trail = int(trail)
         self.rig = rig
         self.up = world_up(rig)
@@ -122,7 +135,7 @@ class SkeletonScene:
         self.bounds: Bounds = data_bounds(points3d, fallback)
         self.park = self.bounds.center
         self.radius = joint_radius or self._auto_radius()
-        jc = colors.bodypart_colors(self.n_joints)
+        jc = self.cast.joint_colors()
         self.joint_colors = jc
 
         # joints: one mesh of n_joints spheres
@@ -178,6 +191,12 @@ class SkeletonScene:
                                           color=colors.TEXT, name="frame_label")
         self.view = orbit_camera(self.bounds, self.up, aspect=_aspect(plotter))
         apply_camera(plotter, self.view)
+        self.names = None
+        if self.cast.labelled:
+            self.names = NameLabels(plotter, self.cast, self.up, lift=2.5 * self.radius,
+                                    kind=name_labels, view=self.view,
+                                    height=0.04 * 2 * self.bounds.radius)
+            self.names.show(points3d[0])
 
     # --- geometry per frame -------------------------------------------------------------
     def _auto_radius(self) -> float:
@@ -236,6 +255,8 @@ class SkeletonScene:
             self.tubes.Modified()
         if self.trails is not None:
             self._update_trails(frame)
+        if self.names is not None:
+            self.names.show(self.points3d[frame])
         if self.label is not None:
             _set_text(self.label, f"frame {frame}")
 

@@ -12,13 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from calibration.rig import CameraRig
-from poses import Poses
+from poses import DEFAULT_INDIVIDUAL, Poses, default_individuals
 from poses.errors import InputError
 from poses.skeleton import Skeleton
 
 __all__ = [
     "check_points3d",
     "check_points2d",
+    "check_scores",
+    "individual_names",
     "check_skeleton",
     "check_rig",
     "check_frame",
@@ -35,64 +37,103 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 
 
-def _one_individual(poses: Poses, name: str) -> np.ndarray:
-    """The positions of a one-individual :class:`poses.Poses`."""
-    if poses.n_individuals != 1:
-        raise InputError(f"{name}: holds {poses.n_individuals} individuals "
-                         f"{poses.individuals}; draw one at a time "
-                         f"(poses.sel(individuals=[name]))")
-    return poses.position[:, 0]
+def individual_names(data, n_individuals: int) -> tuple[list[str], bool]:
+    """The names of the individuals of ``data`` and whether to write them in pictures.
+
+    A :class:`poses.Poses` gives its own names; an array gives ``ind1 ... indN``. Names are
+    written unless there is one individual named :data:`poses.DEFAULT_INDIVIDUAL` (or an
+    array without an individuals axis): single-animal pictures carry no label.
+
+    Returns
+    -------
+    names : list of n_individuals str
+    labelled : bool
+    """
+    if isinstance(data, Poses):
+        names = list(data.individuals)
+    else:
+        names = default_individuals(n_individuals)
+    return names, not (len(names) == 1 and names[0] == DEFAULT_INDIVIDUAL)
 
 
 def check_points3d(points3d, name: str = "points3d") -> np.ndarray:
-    """``(n_frames, n_joints, 3)`` float64 with inf turned into NaN.
+    """``(n_frames, n_individuals, n_joints, 3)`` float64 with inf turned into NaN.
 
-    A single frame ``(n_joints, 3)`` is accepted and given a frame axis; a 3D
-    :class:`poses.Poses` of one individual gives its positions.
+    Accepts ``(n_joints, 3)`` (one frame, one individual), ``(n_frames, n_joints, 3)`` (one
+    individual), ``(n_frames, n_individuals, n_joints, 3)``, or a 3D :class:`poses.Poses`
+    (any number of individuals).
     """
     if isinstance(points3d, Poses):
         if not points3d.is_3d:
             raise InputError(f"{name}: expected 3D poses, got 2D keypoints")
-        points3d = _one_individual(points3d, name)
+        points3d = points3d.position
     try:
         p = np.array(points3d, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a numeric array (n_frames, n_joints, 3): {exc}") from None
     if p.ndim == 2 and p.shape[-1] == 3:
         p = p[None]
-    if p.ndim != 3 or p.shape[-1] != 3 or p.shape[0] == 0 or p.shape[1] == 0:
+    if p.ndim == 3:
+        p = p[:, None]
+    if p.ndim != 4 or p.shape[-1] != 3 or 0 in p.shape:
         raise InputError(
-            f"{name} must have shape (n_frames, n_joints, 3) in rig units, got {p.shape}")
+            f"{name} must have shape (n_frames, n_joints, 3) or (n_frames, n_individuals, "
+            f"n_joints, 3) in rig units, got {np.shape(points3d)}")
     p[~np.isfinite(p)] = np.nan
     return p
 
 
 def check_points2d(points2d, name: str, n_frames: int | None = None,
-                   n_joints: int | None = None, leading: tuple[int, ...] = ()) -> np.ndarray:
-    """``(*leading, n_frames, n_joints, 2)`` float64 pixels, inf turned into NaN.
+                   n_joints: int | None = None, leading: tuple[int, ...] = (),
+                   n_individuals: int | None = None) -> np.ndarray:
+    """``(*leading, n_frames, n_individuals, n_joints, 2)`` float64 pixels, inf turned into
+    NaN.
 
-    Accepts a 2D :class:`poses.Poses` of one individual (no camera axis).
+    Accepts ``(*leading, n_frames, n_joints, 2)`` (one individual), the same with an
+    individuals axis before the joints, or a 2D :class:`poses.Poses` (no camera axis).
+    ``n_individuals``, when given, is the number the array must hold.
     """
     if isinstance(points2d, Poses):
         if points2d.is_3d:
             raise InputError(f"{name}: expected 2D keypoints, got 3D poses")
-        points2d = _one_individual(points2d, name)
+        points2d = points2d.position
     try:
         p = np.array(points2d, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a numeric array of pixels: {exc}") from None
     lead = "".join(f"{d}, " for d in leading)
-    want = f"({lead}n_frames, n_joints, 2)"
-    if p.ndim != 3 + len(leading) or p.shape[-1] != 2 or p.shape[:len(leading)] != leading:
+    want = f"({lead}n_frames, n_joints, 2) or ({lead}n_frames, n_individuals, n_joints, 2)"
+    k = len(leading)
+    if p.ndim not in (3 + k, 4 + k) or p.shape[-1] != 2 or p.shape[:k] != leading:
         raise InputError(f"{name} must have shape {want} in pixels, got {p.shape}")
-    if n_frames is not None and p.shape[-3] < n_frames:
-        raise InputError(f"{name} has {p.shape[-3]} frames but {n_frames} are drawn; give "
+    if p.ndim == 3 + k:
+        p = np.expand_dims(p, -3)
+    if n_frames is not None and p.shape[-4] < n_frames:
+        raise InputError(f"{name} has {p.shape[-4]} frames but {n_frames} are drawn; give "
                          f"at least {n_frames} frames")
+    if n_individuals is not None and p.shape[-3] != n_individuals:
+        raise InputError(f"{name} holds {p.shape[-3]} individuals, expected {n_individuals} "
+                         f"(as many as the points drawn with it, in the same order)")
     if n_joints is not None and p.shape[-2] != n_joints:
         raise InputError(f"{name} has {p.shape[-2]} joints, expected {n_joints} (one per "
                          "bodypart of the skeleton, in its order)")
     p[~np.isfinite(p)] = np.nan
     return p
+
+
+def check_scores(scores, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Detection scores of ``shape`` ``(*leading, n_frames, n_individuals, n_joints)``; the
+    individuals axis may be left out when it is 1. At least ``n_frames`` frames."""
+    sc = np.array(scores, dtype=float)
+    *lead, n_frames, n_ind, n_joints = shape
+    if sc.ndim == len(shape) - 1 and n_ind == 1:
+        sc = np.expand_dims(sc, -2)
+    dims = ", ".join(["n_cams"] * len(lead) + ["n_frames", "n_individuals", "n_joints"])
+    if (sc.ndim != len(shape) or tuple(sc.shape[:len(lead)]) != tuple(lead)
+            or sc.shape[-3] < n_frames or sc.shape[-2:] != (n_ind, n_joints)):
+        raise InputError(f"{name} must have shape ({dims}) = {tuple(shape)} (the "
+                         f"individuals axis may be left out for one), got {np.shape(scores)}")
+    return sc
 
 
 def check_skeleton(skeleton, n_joints: int, name: str = "points3d") -> Skeleton | None:

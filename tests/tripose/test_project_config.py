@@ -60,6 +60,10 @@ def test_template_round_trips(tmp_path):
     ({"triangulation": {"median_filter": 4}}, ["median_filter", "odd"]),
     ({"project": {"fps": 0}}, ["project.fps", "> 0.0"]),
     ({"filter": 3}, ["[filter] must be a table"]),
+    ({"triangulation": {"individuals": 0}}, ["triangulation.individuals", "must be >= 1",
+                                             "got 0"]),
+    ({"triangulation": {"individuals": "two"}}, ["triangulation.individuals", "must be a int",
+                                                 "got str 'two'"]),
 ])
 def test_bad_config_names_key_and_type(data, words):
     with pytest.raises(InputError) as err:

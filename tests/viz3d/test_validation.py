@@ -41,17 +41,23 @@ def test_bad_points_skeleton_frame_camera_and_suffix(sample, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_poses_accepted_one_individual_at_a_time():
+def test_poses_and_arrays_of_several_individuals_are_accepted():
     from poses import InputError, Poses
-    from viz3d.validate import check_points2d, check_points3d
+    from viz3d.validate import check_points2d, check_points3d, individual_names
 
     p3 = Poses(np.ones((4, 1, 3, 3)))
-    np.testing.assert_array_equal(check_points3d(p3), np.ones((4, 3, 3)))
+    np.testing.assert_array_equal(check_points3d(p3), np.ones((4, 1, 3, 3)))
+    assert individual_names(p3, 1) == (["ind1"], False)  # one, named by default: no label
+    np.testing.assert_array_equal(check_points3d(np.ones((4, 3, 3))), np.ones((4, 1, 3, 3)))
     two = Poses(np.ones((4, 2, 3, 3)), individuals=["a", "b"])
-    with pytest.raises(InputError, match="2 individuals"):
-        check_points3d(two)
-    np.testing.assert_array_equal(check_points3d(two.sel(individuals=["b"])), np.ones((4, 3, 3)))
+    np.testing.assert_array_equal(check_points3d(two), np.ones((4, 2, 3, 3)))
+    assert individual_names(two, 2) == (["a", "b"], True)
+    assert individual_names(np.ones((4, 2, 3, 3)), 2) == (["ind1", "ind2"], True)
+    assert individual_names(two.sel(individuals=["b"]), 1) == (["b"], True)
     p2 = Poses(np.zeros((4, 1, 3, 2)))
-    assert check_points2d(p2, "det").shape == (4, 3, 2)
+    assert check_points2d(p2, "det").shape == (4, 1, 3, 2)
+    assert check_points2d(np.zeros((2, 4, 3, 3, 2)), "det", leading=(2,)).shape == (2, 4, 3, 3, 2)
+    with pytest.raises(InputError, match="det holds 3 individuals, expected 2"):
+        check_points2d(np.zeros((4, 3, 3, 2)), "det", n_individuals=2)
     with pytest.raises(InputError, match="expected 3D"):
         check_points3d(p2)

@@ -20,16 +20,20 @@ def init(
     model: Path = typer.Option(None, "--model", help="2D model folder of `tripose train`."),
     sample: bool = typer.Option(False, "--sample", help="Fill the project with two sessions "
                                 "(A, B) of the synthetic sample data instead."),
+    individuals: int = typer.Option(None, "--individuals", help="Most animals present in "
+                                    "a recording (triangulation.individuals); default: as "
+                                    "many as the 2D files name."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config.toml."),
 ) -> None:
     """Create a project: config.toml (every key, commented) and session folders."""
     from ..project import init_project, sample_project
 
     if sample:
-        path = sample_project(project, sessions=session or ("A", "B"))
+        extra = {} if individuals is None else {"triangulation": {"individuals": individuals}}
+        path = sample_project(project, sessions=session or ("A", "B"), overrides=extra)
     else:
         path = init_project(project, sessions=session or (), board=board, skeleton=skeleton,
-                            model=model, force=force)
+                            model=model, force=force, individuals=individuals)
     typer.echo(f"wrote {path}")
     if not sample:
         typer.echo("next: put <cam>.mp4 videos in SESSION/videos-raw/ and board videos in "

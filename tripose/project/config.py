@@ -48,6 +48,9 @@ class Key:
         ``check(value) -> str | None``: a message when the value is out of range.
     item : type, optional
         Element type of a list.
+    example : Any, optional
+        For a key whose default is None (unset): the value the template shows, commented
+        out.
     """
 
     types: tuple
@@ -56,6 +59,7 @@ class Key:
     choices: tuple | None = None
     check: Callable[[Any], str | None] | None = None
     item: type | None = None
+    example: Any = None
 
     @property
     def type_name(self) -> str:
@@ -138,6 +142,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                    check=_at_least(0.0, strict=True)),
         "truncate": Key((bool,), False, "cut cameras to the shortest recording when frame "
                         "counts differ (else an error)"),
+        "individuals": Key((int,), None, "most animals present (>= 1); unset: as many as "
+                           "the 2D files name. Several are kept in one pose-3d table",
+                           check=_at_least(1), example=2),
     },
     "filter": {
         "fill_gaps": Key((int,), 0, "interpolate 3D gaps up to this many frames (0 off)",
@@ -292,6 +299,9 @@ def config_template(overrides: dict | None = None) -> str:
             value = overrides.get(section, {}).get(name, key.default)
             choices = f" ({', '.join(map(repr, key.choices))})" if key.choices else ""
             lines.append(f"# {key.doc}{choices}; {key.type_name}")
-            lines.append(f"{name} = {_toml_value(value)}")
+            if value is None:  # unset (TOML has no null): a commented-out example
+                lines.append(f"# {name} = {_toml_value(key.example)}")
+            else:
+                lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)

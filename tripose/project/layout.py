@@ -9,10 +9,14 @@ Layout (anipose-like, one recording per session)::
     PROJECT/<session>/pose-2d/<cam>.h5      2D (DeepLabCut h5), written by analyze
     PROJECT/<session>/pose-3d/<session>.csv anipose pose-3d columns
     PROJECT/<session>/pose-3d-filtered/<session>.csv
-    PROJECT/<session>/angles/<session>.csv
+    PROJECT/<session>/angles/<session>.csv   (+ an individual column with several animals)
     PROJECT/<session>/videos-3d/<session>.mp4 (+ .html)
     PROJECT/<session>/logs/tripose.log      one log per session
     PROJECT/<session>/.tripose/<step>.json  manifests of the up-to-date check
+
+Several animals share each file: the pose-3d CSVs are anipose's long format (an
+``individual`` column) and the angles CSV gets the same ``individual`` column (one row per
+frame and individual, frame-major); one animal keeps the single-animal tables.
 
 The camera name of a file is its stem, or the first group of ``project.cam_regex`` searched in
 the stem (anipose's convention).

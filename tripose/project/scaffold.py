@@ -34,7 +34,8 @@ def _copy_in(src: str | Path | None, root: Path, name: str, what: str) -> str | 
 
 def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Path | None = None,
                  skeleton: str | Path | None = None, model: str | Path | None = None,
-                 overrides: dict | None = None, force: bool = False) -> Path:
+                 overrides: dict | None = None, force: bool = False,
+                 individuals: int | None = None) -> Path:
     """Create a project folder with a commented ``config.toml`` and empty sessions.
 
     Parameters
@@ -46,6 +47,8 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
     model : 2D model folder (written as ``pose2d.model``, absolute)
     overrides : section -> key -> value written into config.toml instead of the defaults
     force : overwrite an existing config.toml
+    individuals : the most animals present (``triangulation.individuals``, >= 1); None
+        leaves the key commented out (as many as the 2D files name)
 
     Returns
     -------
@@ -73,6 +76,8 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
         if not Path(model).is_dir():
             raise InputError(f"model folder {model} does not exist")
         values.setdefault("pose2d", {})["model"] = str(Path(model).resolve())
+    if individuals is not None:
+        values.setdefault("triangulation", {})["individuals"] = individuals
     text = config_template(values)
     validate_config(toml.loads(text), where=f"{config} (from the given values)")
     root.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,10 @@ def _triangulation_options(cfg: dict) -> tuple[dict, dict]:
     opts = {k: cfg[k] for k in ("score_threshold", "reproj_threshold", "median_filter")}
     if cfg["method"] == "optim":
         opts.update({k: cfg[k] for k in ("smooth", "limb_tolerance", "weak_limb_tolerance")})
-    return opts, {"method": cfg["method"], "truncate": cfg["truncate"], **opts}
+    fingerprint = {"method": cfg["method"], "truncate": cfg["truncate"], **opts}
+    if cfg["individuals"] is not None:  # unset keeps the fingerprints of older projects
+        fingerprint["individuals"] = cfg["individuals"]
+    return opts, fingerprint
 
 
 def plan_triangulate(project: Project, session: Session) -> list[Task]:
@@ -138,7 +141,8 @@ def plan_triangulate(project: Project, session: Session) -> list[Task]:
         {"session": session.name, "calibration": str(session.calibration),
          "inputs": {c: str(session.pose2d(c)) for c in session.cameras},
          "out": str(session.pose3d), "skeleton": skel, "method": cfg["triangulation"]["method"],
-         "options": opts, "truncate": cfg["triangulation"]["truncate"]},
+         "options": opts, "truncate": cfg["triangulation"]["truncate"],
+         "individuals": cfg["triangulation"]["individuals"]},
         inputs, [session.pose3d],
         section_hash("triangulate", fingerprint, skel if isinstance(skel, dict) else None),
         session.state_dir / "triangulate.json", session.log_path)]

@@ -2,6 +2,12 @@
 
 They run in joblib or Dask workers (so they take and return only picklable values), write
 every output atomically, and never decide whether to run (that is :mod:`.steps`' job).
+
+Several individuals: the pose-3d CSVs hold them all (anipose long format, an ``individual``
+column); filter treats each individual's points apart (gap filling and low-pass are per
+point; the alignment is one rigid transform of the whole scene, so the animals keep their
+places relative to each other); angles writes one table, with an ``individual`` column when
+there are several (:func:`save_angles_table`); render draws them all in one scene.
 """
 
 from __future__ import annotations
@@ -17,20 +23,19 @@ import numpy as np
 from poses.errors import InputError
 
 __all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_session",
-           "angles_session", "render_session", "load_skeleton_spec"]
+           "angles_session", "render_session", "load_skeleton_spec", "save_angles_table"]
 
 log = logging.getLogger(__name__)
 
+#: Column of the angles table naming each row's individual (when there are several).
+INDIVIDUAL_COLUMN = "individual"
 
-def _one_individual(src: str):
-    """The 3D poses of a pose-3d CSV that holds one individual."""
+
+def _load_3d(src: str):
+    """The 3D poses of a pose-3d CSV (every individual)."""
     from poses import load_poses
 
-    pose = load_poses(src, format="anipose")
-    if pose.n_individuals != 1:
-        raise InputError(f"{src}: holds {pose.n_individuals} individuals "
-                         f"{pose.individuals}; this step handles one")
-    return pose
+    return load_poses(src, format="anipose")
 
 
 def load_skeleton_spec(spec: str | dict):
@@ -88,12 +93,19 @@ def analyze_camera(model: str, video: str, out: str, batch_size: int, filter: st
 
 def triangulate_session(session: str, calibration: str, inputs: dict[str, str], out: str,
                         skeleton: str | dict, method: str, options: dict,
-                        truncate: bool) -> dict:
-    """Triangulate a session's 2D files into ``out`` (anipose pose-3d CSV), through the one
-    file-level orchestration :func:`triangulate.files.triangulate_files`."""
+                        truncate: bool, individuals: int | None = None) -> dict:
+    """Triangulate a session's 2D files into ``out`` (anipose pose-3d CSV, every individual
+    in one table), through the one file-level orchestration
+    :func:`triangulate.files.triangulate_files`.
+
+    ``individuals`` (``triangulation.individuals``): the most animals present, passed on
+    only when set (None: as many as the 2D files name).
+    """
     from triangulate.files import triangulate_files
 
     skel = load_skeleton_spec(skeleton)
+    if individuals is not None:
+        options = {**options, "individuals": individuals}
     try:
         result, _ = triangulate_files(
             calibration, {c: Path(p) for c, p in inputs.items()}, out, skeleton=skel,
@@ -112,16 +124,21 @@ def triangulate_session(session: str, calibration: str, inputs: dict[str, str], 
 
 def filter_session(src: str, out: str, fps: float, fill_gaps: int, lowpass_hz: float,
                    axes: list[str], reference_point: str) -> dict:
-    """Gap filling, low-pass and alignment of a pose-3d CSV into ``out``."""
-    from poses import load_poses, save_poses
+    """Gap filling, low-pass and alignment of a pose-3d CSV into ``out``.
+
+    Every individual is filtered on its own points (gap filling and low-pass work point by
+    point, so the result equals filtering each individual alone); the alignment is one rigid
+    transform of the whole scene, taken from all individuals' points.
+    """
+    from poses import save_poses
     from triangulate.postprocess import filter_poses
 
-    pose = load_poses(src, format="anipose")
+    pose = _load_3d(src)
     pose = filter_poses(pose, fill_gaps, lowpass_hz or None, fps,
                         axes=[_axis(a) for a in axes] or None,
                         reference_point=reference_point or None)
     save_poses(pose.replace(fps=fps), out, format="anipose")
-    return {"frames": int(pose.n_frames)}
+    return {"frames": int(pose.n_frames), "individuals": list(pose.individuals)}
 
 
 def _axis(text: str) -> tuple[str, str, str]:
@@ -133,25 +150,63 @@ def _axis(text: str) -> tuple[str, str, str]:
 
 
 def angles_session(src: str, out: str, skeleton: str | dict) -> dict:
-    """The skeleton's joint angles (degrees) of a pose-3d CSV into ``out``."""
-    from triangulate.angles import save_angles
-
+    """The skeleton's joint angles (degrees) of a pose-3d CSV into ``out``: one table, with
+    an ``individual`` column when the CSV holds several (see :func:`save_angles_table`)."""
     skel = load_skeleton_spec(skeleton)
-    pose = _one_individual(src)
-    save_angles(out, pose.position[:, 0], pose.keypoints, skel.angles)
-    return {"angles": sorted(skel.angles)}
+    pose = _load_3d(src)
+    save_angles_table(out, pose, skel.angles)
+    return {"angles": sorted(skel.angles), "individuals": list(pose.individuals)}
+
+
+def save_angles_table(path: str | Path, pose, angles: dict) -> Path:
+    """Write the joint angles (degrees) of every individual of 3D ``pose`` as one CSV.
+
+    One individual: :func:`triangulate.angles.save_angles`' table (a column per angle, then
+    ``fnum``), whatever the individual's name. Several: the same columns plus
+    ``individual``, one row per frame and individual, frame-major (the layout of the
+    pose-3d CSV); ``df[df.individual == name]`` is that individual's table.
+
+    Raises
+    ------
+    InputError
+        An angle named like the ``individual`` column.
+    """
+    import pandas as pd
+
+    from poses.atomic import atomic_path
+    from poses.io.cells import neutralize, neutralize_all
+    from triangulate.angles import joint_angles, save_angles
+
+    if pose.n_individuals == 1:
+        return save_angles(path, pose.position[:, 0], pose.keypoints, angles)
+    if INDIVIDUAL_COLUMN in angles:
+        raise InputError(f"skeleton [angles]: an angle is named {INDIVIDUAL_COLUMN!r}, the "
+                         f"column naming each row's individual; rename it")
+    n_frames, n_ind, n_kp, _ = pose.position.shape
+    rows = pose.position.reshape(n_frames * n_ind, n_kp, 3)  # frame-major
+    df = pd.DataFrame(joint_angles(rows, pose.keypoints, angles))
+    df.columns = neutralize_all(df.columns)
+    df["fnum"] = np.repeat(np.arange(n_frames), n_ind)
+    df[INDIVIDUAL_COLUMN] = np.tile([neutralize(str(n)) for n in pose.individuals], n_frames)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.4f")
+    return path
 
 
 def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
                    html: str | None, combined: str | None, videos: dict[str, str],
                    fps: float) -> dict:
-    """The 3D movie (and HTML scene, and combined video) of a session, via viz3d."""
+    """The 3D movie (and HTML scene, and combined video) of a session, via viz3d: every
+    individual in one scene (each in its colour family, named above its head)."""
     import viz3d
     from calibration.load_rig import load_rig
 
     rig = load_rig(calibration)
-    pose = _one_individual(src)
-    skel, X = load_skeleton_spec(skeleton).on_bodyparts(pose.keypoints), pose.position[:, 0]
+    pose = _load_3d(src)
+    skel = load_skeleton_spec(skeleton).on_bodyparts(pose.keypoints)
+    # one individual: its (n_frames, n_joints, 3) points, drawn as always (no name)
+    X = pose if pose.n_individuals > 1 else pose.position[:, 0]
     Path(movie).parent.mkdir(parents=True, exist_ok=True)
     # viz3d writes each file atomically itself
     viz3d.render_movie(X, skel, movie, fps=fps, rig=rig)
@@ -159,4 +214,4 @@ def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
         viz3d.export_html(X, skel, html, rig=rig)
     if combined:
         viz3d.combined_video([videos[c] for c in rig.names], rig, X, skel, combined)
-    return {"frames": int(X.shape[0])}
+    return {"frames": int(pose.n_frames), "individuals": list(pose.individuals)}
