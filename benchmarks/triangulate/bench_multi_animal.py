@@ -33,13 +33,15 @@ from triangulate.associate import associate, gather
 from triangulate.identity import resolve_identities
 
 
-def scene(n_animals: int, n_cams: int, n_frames: int, seed: int = 1):
-    P, scales = simulate_mice(n_frames, n_animals, np.random.default_rng([seed, 1]))
+def scene(n_animals: int, n_cams: int, n_frames: int, seed: int = 1, scales: bool = False):
+    """Truth ``(n_frames, n_animals, 14, 3)``, rig, visibility, exact projections (and the
+    mice's sizes when ``scales``)."""
+    P, sizes = simulate_mice(n_frames, n_animals, np.random.default_rng([seed, 1]))
     rig = make_open_field_rig(n_cams, (640, 480), seed=seed)
-    vis = capsule_visibility(rig, P, scales)
+    vis = capsule_visibility(rig, P, sizes)
     exact = rig.project(P.reshape(n_frames, -1, 3)).reshape(n_cams, n_frames, n_animals,
                                                             14, 2)
-    return P, rig, vis, exact
+    return (P, rig, vis, exact, sizes) if scales else (P, rig, vis, exact)
 
 
 def reconstruct(rig, det, assignment):
