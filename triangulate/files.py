@@ -262,7 +262,9 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
         :func:`.identity.resolve_identities`). Without identities, individuals are named
         ``ind1 ... indN`` in order of first appearance.
     report_out : path, optional
-        Write a JSON report there (see :func:`.multi.build_report`).
+        Write a JSON report there (see :func:`.multi.build_report`) and, with several
+        animals, every frame's identity confidence per individual beside it
+        (``R_identity.csv``).
     association : dict, optional
         Options of :func:`.associate.associate`.
     **options
@@ -286,7 +288,10 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     more = [skeleton] if isinstance(skeleton, (str, Path)) else []
     check_outputs(out, angles_out, [calibration, *inputs.values()], *more)
     if report_out is not None:
-        check_outputs(report_out, None, [calibration, *inputs.values(), *more])
+        from .multi import identity_csv_path
+
+        for target in (report_out, identity_csv_path(report_out)):
+            check_outputs(target, None, [calibration, *inputs.values(), *more])
         for other in (out, angles_out):
             if other is not None and Path(other).resolve() == Path(report_out).resolve():
                 raise InputError(f"--report {report_out} is another output too; give the "
@@ -325,6 +330,11 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     paths = save_result(poses, out, format=format, split=split_individuals)
     if report_out is not None:
         paths.append(save_report(report, report_out))
+        if tracked is not None:
+            from .multi import identity_csv_path, save_identity_csv
+
+            paths.append(save_identity_csv(tracked.identities,
+                                           identity_csv_path(report_out)))
     if angles_out is not None:
         from .angles import save_angles
 

@@ -22,7 +22,8 @@ from poses.atomic import write_json_atomic
 from .associate import Association, associate, gather
 from .identity import Identities, resolve_identities, runs
 
-__all__ = ["Tracked", "track_inputs", "build_report", "save_report"]
+__all__ = ["Tracked", "track_inputs", "build_report", "save_report", "identity_csv_path",
+           "save_identity_csv"]
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +224,26 @@ def build_report(result, poses, tracked: Tracked | None, n_individuals: int,
 def save_report(report: dict, path: str | Path) -> Path:
     """Write the report as JSON, atomically."""
     return write_json_atomic(Path(path), report)
+
+
+def identity_csv_path(report_path: str | Path) -> Path:
+    """``R_identity.csv`` beside the report ``R.json``."""
+    p = Path(report_path)
+    return p.with_name(f"{p.stem}_identity.csv")
+
+
+def save_identity_csv(identities: Identities, path: str | Path) -> Path:
+    """How sure every individual's identity is in every frame, as CSV.
+
+    Columns ``frame``, then one per individual (confidence in [0, 1], empty where the
+    individual is not seen), written atomically.
+    """
+    import pandas as pd
+
+    from poses.atomic import atomic_path
+
+    df = pd.DataFrame(np.round(identities.confidence, 4), columns=identities.names)
+    df.insert(0, "frame", np.arange(len(df)))
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+    return Path(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from calibration import CameraRig
@@ -55,6 +56,13 @@ def test_without_identity_one_csv_per_individual_and_a_report(social, tmp_path, 
         assert isinstance(entry["suspected_swaps"], list)
     assert report["identity"]["source"] == "geometry"
     assert report["warnings"] == []
+    # every frame's identity confidence per individual, beside the report
+    per_frame = pd.read_csv(tmp_path / "r_identity.csv")
+    assert list(per_frame.columns) == ["frame", *names] and len(per_frame) == 200
+    assert ((per_frame[names] >= 0) & (per_frame[names] <= 1)).all().all()
+    for entry in report["individuals"]:
+        assert entry["identity_confidence"]["mean"] == pytest.approx(
+            per_frame[entry["name"]].mean(), abs=1e-3)
     # every format of the data model holds them all in one file, as the CSVs
     assert _run(social, tmp_path / "all.nc") == 0
     both = load_poses(tmp_path / "all.nc")
