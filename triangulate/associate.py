@@ -40,8 +40,11 @@ ASSOCIATION_DEFAULTS = {
     "min_keypoints": 3,
     "keep": 0.6,
     "max_gap": 50,
-    "chunk_frames": 2000,
+    "chunk_frames": None,
 }
+
+#: Detections (camera x slot x keypoint) per chunk when ``chunk_frames`` is None (~40 MB).
+CHUNK_DETECTIONS = 1_000_000
 
 
 @dataclass
@@ -116,7 +119,8 @@ def _options(options: dict) -> dict:
         check_range(o[key], key, 0.0, low_open=True)
     check_range(o["min_keypoints"], "min_keypoints", 2, integer=True)
     check_range(o["max_gap"], "max_gap", 1, integer=True)
-    check_range(o["chunk_frames"], "chunk_frames", 1, integer=True)
+    if o["chunk_frames"] is not None:
+        check_range(o["chunk_frames"], "chunk_frames", 1, integer=True)
     return o
 
 
@@ -172,7 +176,8 @@ def associate(rig, points2d: np.ndarray, scores: np.ndarray | None, n_tracks: in
     conf = np.full((n_frames, n_tracks), np.nan)
     centre = np.full((n_frames, n_tracks, 3), np.nan)
     excess = np.zeros(n_frames, np.int32)
-    for start, stop in chunk_bounds(n_frames, o["chunk_frames"]):
+    per = o["chunk_frames"] or max(1, CHUNK_DETECTIONS // max(1, n_cams * n_slots * n_kp))
+    for start, stop in chunk_bounds(n_frames, per):
         if stop <= start:
             continue
         ch = prepare_chunk(rig, flat, sflat, start, stop, o["score_threshold"], kernel=True)
@@ -187,6 +192,7 @@ def associate(rig, points2d: np.ndarray, scores: np.ndarray | None, n_tracks: in
                     Xs, V, last, size3, n_seen, opts, a, cf, ce, ex)
         assign[:, start:stop], conf[start:stop] = a, cf
         centre[start:stop], excess[start:stop] = ce, ex
+        del ch, u, w  # before the next chunk is prepared: one chunk in memory at a time
     return Association(assign, conf, centre, excess, int(n_seen[0]), o)
 
 

@@ -11,7 +11,7 @@ the same rig and noise; the oracle is the same detections associated by the trut
 Speed (``results/multi_animal_speed.json``): :func:`triangulate.associate.associate`
 (undistortion, association and tracking; identities not included) in frames/s, median of 5
 runs after a warm-up, single thread, for cameras x animals; and the peak memory of the
-association's own arrays for 2,000 and 8,000 frames (tracemalloc, inputs excluded).
+association's own arrays for 2,000 to 32,000 frames (tracemalloc, inputs excluded).
 
     .venv/bin/python -m benchmarks.triangulate.bench_multi_animal [--quick]
 """
@@ -121,18 +121,21 @@ def speed(cams, animals, n_frames: int):
 
 
 def memory(n_cams=4, n_animals=3):
+    """Peak memory of :func:`associate` beyond its inputs for longer and longer recordings
+    (a 2,000-frame simulation repeated: the content does not matter here)."""
+    P, rig, vis, exact = scene(n_animals, n_cams, 2000)
+    det = simulate_multi_detections(exact, vis, (640, 480), np.random.default_rng(2))
+    associate(rig, det.points2d[:, :10], det.scores[:, :10], n_animals)
     out = []
-    for n in (2000, 8000):
-        P, rig, vis, exact = scene(n_animals, n_cams, n)
-        det = simulate_multi_detections(exact, vis, (640, 480), np.random.default_rng(2))
-        inputs = det.points2d.nbytes + det.scores.nbytes
-        associate(rig, det.points2d[:, :10], det.scores[:, :10], n_animals)
+    for reps in (1, 4, 16):
+        p = np.tile(det.points2d, (1, reps, 1, 1, 1))
+        s = np.tile(det.scores, (1, reps, 1, 1))
         tracemalloc.start()
-        A = associate(rig, det.points2d, det.scores, n_animals)
+        A = associate(rig, p, s, n_animals)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         result = A.assignment.nbytes + A.confidence.nbytes + A.centre.nbytes + A.excess.nbytes
-        out.append({"frames": n, "inputs_mb": round(inputs / 1e6, 1),
+        out.append({"frames": 2000 * reps, "inputs_mb": round((p.nbytes + s.nbytes) / 1e6, 1),
                     "peak_mb": round(peak / 1e6, 1), "result_mb": round(result / 1e6, 1),
                     "peak_minus_result_mb": round((peak - result) / 1e6, 1)})
         print(out[-1])
@@ -142,7 +145,12 @@ def memory(n_cams=4, n_animals=3):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer frames and configurations")
+    ap.add_argument("--speed-only", action="store_true", help="speed and memory only")
     args = ap.parse_args()
+    if args.speed_only:
+        rows = speed((2, 4, 8, 16), (1, 3, 5, 10), 300 if args.quick else 1000)
+        save_result("multi_animal_speed", {"rows": rows, "memory": memory()})
+        return
     n = 500 if args.quick else 2000
     acc = []
     for K, C, ident in ((3, 6, False), (4, 8, False), (3, 6, True), (4, 8, True)):
