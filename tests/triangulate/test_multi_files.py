@@ -85,6 +85,24 @@ def test_identity_inputs_keep_their_names_and_the_truth(social_id, tmp_path, cap
     assert report["identity"]["overruled_label_runs"] > 0  # the 5% swapped labels
 
 
+def test_sleap_tracks_name_the_individuals(social_id, tmp_path, capsys):
+    """SLEAP analysis files with several tracks (identity-labelled, swapped now and then)."""
+    inputs = []
+    for cam in social_id.rig.names:
+        p = load_poses(social_id.root / "pose2d" / f"{cam}.h5")
+        path = save_poses(p, tmp_path / f"{cam}.analysis.h5", format="sleap")
+        assert load_poses(path).source_software == "SLEAP"
+        inputs.append(f"{cam}={path}")
+    code = _run(social_id, tmp_path / "out.nc", inputs=inputs)
+    assert code == 0, capsys.readouterr().err
+    out = load_poses(tmp_path / "out.nc")
+    assert out.individuals == ["mouse1", "mouse2", "mouse3"]
+    truth = np.stack([load_poses(social_id.root / "ground_truth" / f"points3d_{n}.csv")
+                      .position[:, 0] for n in out.individuals], axis=1)
+    score = score_tracks(truth, out.position, social_id.visible)
+    assert score.id_switches == 0 and (score.matched == np.arange(3)).all()
+
+
 def test_openpose_folders_in_metres(social, tmp_path, capsys):
     """Pose2Sim's input: JSON folders, several people per frame in arbitrary order with
     false positives, a rig in metres."""
