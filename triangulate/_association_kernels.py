@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._kernels import _solve3
+from ._kernels import _solve_pairs
 
 INF = 1e30
 
@@ -195,43 +195,34 @@ def instance_cost(uf, wf, c, s, P, R, t, min_kp, keep, buf, pr, box):
 
 @numba.njit(cache=True)
 def triangulate_views(uf, wf, cams, slots, n_views, R, t, X):
-    """Every keypoint from the listed views (weighted linear least squares); NaN where
-    fewer than 2 views have it. Returns the number of keypoints triangulated."""
+    """Every keypoint from the listed views (weighted linear least squares, the solve of
+    :func:`._kernels.solve_weighted_pairs`); NaN where fewer than 2 views have it. Returns
+    the number of keypoints triangulated."""
     n_kp = X.shape[0]
+    u = np.empty((n_views, n_kp, 2))
+    w = np.empty((n_views, n_kp))
+    Rv = np.empty((n_views, n_kp, 3, 3))
+    tv = np.empty((n_views, n_kp, 3))
+    for i in range(n_views):
+        c, s = cams[i], slots[i]
+        for j in range(n_kp):
+            wc = wf[c, s, j]
+            w[i, j] = wc if wc > 0 else 0.0
+            u[i, j, 0] = uf[c, s, j, 0] if wc > 0 else 0.0
+            u[i, j, 1] = uf[c, s, j, 1] if wc > 0 else 0.0
+            Rv[i, j] = R[c]
+            tv[i, j] = t[c]
+    ok = np.zeros(n_kp, np.bool_)
+    _solve_pairs(u, w, Rv, tv, X, ok, 1e-10)
     good = 0
     for j in range(n_kp):
-        m00 = m01 = m02 = m11 = m12 = m22 = 0.0
-        v0 = v1 = v2 = 0.0
         nv = 0
         for i in range(n_views):
-            c = cams[i]
-            s = slots[i]
-            wc = wf[c, s, j]
-            if not wc > 0:
-                continue
-            nv += 1
-            for row in range(2):
-                uc = uf[c, s, j, row]
-                a0 = uc * R[c, 2, 0] - R[c, row, 0]
-                a1 = uc * R[c, 2, 1] - R[c, row, 1]
-                a2 = uc * R[c, 2, 2] - R[c, row, 2]
-                b = t[c, row] - uc * t[c, 2]
-                wa0, wa1, wa2 = wc * a0, wc * a1, wc * a2
-                m00 += wa0 * a0
-                m01 += wa0 * a1
-                m02 += wa0 * a2
-                m11 += wa1 * a1
-                m12 += wa1 * a2
-                m22 += wa2 * a2
-                v0 += wa0 * b
-                v1 += wa1 * b
-                v2 += wa2 * b
+            if w[i, j] > 0:
+                nv += 1
         if nv < 2:
             X[j, 0] = X[j, 1] = X[j, 2] = np.nan
-            continue
-        ok, x0, x1, x2 = _solve3(m00, m01, m02, m11, m12, m22, v0, v1, v2, 1e-10)
-        X[j, 0], X[j, 1], X[j, 2] = x0, x1, x2
-        if ok:
+        elif ok[j]:
             good += 1
     return good
 
