@@ -192,3 +192,13 @@ def test_individuals_reach_the_triangulate_step_only_when_set(tmp_path, monkeypa
     assert seen == ["absent", 2]  # set: passed on, and a new fingerprint re-ran the step
     assert (root / "A/.tripose/triangulate.json").read_text() != before
     assert load_poses(root / "A/pose-3d/A.csv", format="anipose").individuals == NAMES
+
+
+def test_identity_key_reaches_the_triangulate_step(tmp_path):
+    root = _two_mice(tmp_path / "p", triangulation={"identity": "no"})
+    assert run_project(root, steps="triangulate")["triangulate"]["ran"] == ["triangulate:A"]
+    # names not taken as identities: the animals are named in order of first appearance
+    assert load_poses(root / "A/pose-3d/A.csv", format="anipose").individuals == [
+        "ind1", "ind2"]
+    with pytest.raises(InputError, match=r"triangulation\.identity"):
+        _two_mice(tmp_path / "q", triangulation={"identity": "maybe"})

@@ -145,6 +145,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "individuals": Key((int,), None, "most animals present (>= 1); unset: as many as "
                            "the 2D files name. Several are kept in one pose-3d table",
                            check=_at_least(1), example=2),
+        "identity": Key((str,), "auto", "several animals: are the 2D files' individual names "
+                        "identities? 'auto' (measured), 'yes' or 'no'",
+                        choices=("auto", "yes", "no")),
     },
     "filter": {
         "fill_gaps": Key((int,), 0, "interpolate 3D gaps up to this many frames (0 off)",

@@ -125,6 +125,9 @@ def _triangulation_options(cfg: dict) -> tuple[dict, dict]:
     fingerprint = {"method": cfg["method"], "truncate": cfg["truncate"], **opts}
     if cfg["individuals"] is not None:  # unset keeps the fingerprints of older projects
         fingerprint["individuals"] = cfg["individuals"]
+    if cfg["identity"] != "auto":  # so does the default
+        fingerprint["identity"] = cfg["identity"]
+        opts["identity"] = cfg["identity"]
     return opts, fingerprint
 
 
