@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from poses.atomic import write_json_atomic
+from poses.errors import InputError
 
 from .associate import Association, associate, gather
 from .identity import Identities, resolve_identities, runs
@@ -86,11 +87,16 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
     p = data.points2d.reshape(n_cams, n_frames, n_slots, n_kp, 2)
     s = data.scores.reshape(n_cams, n_frames, n_slots, n_kp)
     assoc = associate(rig, p, s, n_individuals, **options)
+    if not assoc.n_started:
+        raise InputError("no animal could be associated across two or more cameras in any "
+                         "frame (every instance is seen by one camera only, or the views "
+                         "disagree): check that the calibration matches the videos and that "
+                         "the 2D files are named by the calibration's cameras")
     ident = resolve_identities(assoc.assignment, assoc.confidence, data.individuals,
                                identity=identity, n_started=assoc.n_started)
     n_out = len(ident.names)
     idx = np.maximum(ident.track, 0)
-    asg = np.take_along_axis(assoc.assignment[:, :, :max(assoc.n_started, 1)],
+    asg = np.take_along_axis(assoc.assignment[:, :, :assoc.n_started],
                              np.broadcast_to(idx[None], (n_cams, *idx.shape)), axis=2)
     asg = np.where((ident.track >= 0)[None], asg, -1)
     tp, ts = gather(p, s, asg)
@@ -139,9 +145,6 @@ def _warnings(tracked: Tracked, n_individuals: int) -> list[str]:
         out.append(f"{int(nothing.sum())} frame(s) with detections where nothing could be "
                    f"associated across cameras (frames {shown}{' ...' if len(rr) > 5 else ''})"
                    f"; those frames are empty in the output")
-    if not assoc.n_started:
-        out.append("no animal could be associated across two or more cameras anywhere; "
-                   "check the calibration matches the videos and the camera names")
     return out
 
 

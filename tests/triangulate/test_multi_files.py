@@ -181,3 +181,15 @@ def test_bad_options_are_one_line(social, tmp_path, capsys, args, needle):
     assert code == 2 and needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_nothing_associable_anywhere_is_one_line(social, tmp_path, capsys):
+    inputs = []
+    for c, cam in enumerate(social.rig.names):
+        p = load_poses(social.root / "pose2d" / f"{cam}.h5")
+        pos = p.position if c == 0 else np.full_like(p.position, np.nan)
+        inputs.append(f"{cam}={save_poses(p.replace(position=pos), tmp_path / f'{cam}.h5')}")
+    code = _run(social, tmp_path / "out.csv", inputs=inputs)
+    err = capsys.readouterr().err
+    assert code == 2 and "no animal could be associated" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("out*"))
