@@ -67,3 +67,49 @@ def test_usage_errors_without_traceback():
                               text=True, timeout=120)
         assert proc.returncode == 2, args
         assert "Traceback" not in proc.stderr and "Error" in proc.stderr
+
+
+def test_animals_writes_truth_per_individual_and_multi_animal_detections(tmp_path):
+    import json
+
+    import cv2
+    import numpy as np
+
+    from calibration import load_rig
+    from poses import load_poses
+
+    out = tmp_path / "mice"
+    assert main(["synth", str(out), "--animals", "2", "--cameras", "2", "--frames", "4",
+                 "--calibration-frames", "2", "--size", "160x120", "--identity"]) == 0
+    manifest = json.loads((out / "session.json").read_text())
+    assert manifest["animals"] == 2 and manifest["identity"] is True
+    rig = load_rig(out / "ground_truth" / "calibration.toml")
+    truth = [load_poses(out / "ground_truth" / f"points3d_mouse{k}.csv") for k in (1, 2)]
+    gt2d = load_poses(out / "ground_truth" / "pose2d" / "cam0.h5")
+    assert gt2d.individuals == ["mouse1", "mouse2"]
+    for k, t in enumerate(truth):  # the 2D truth is the projection of the 3D truth
+        proj = rig.project(t.position[:, 0])[0]
+        seen = np.isfinite(gt2d.position[:, k, :, 0])
+        np.testing.assert_allclose(gt2d.position[:, k][seen], proj[seen], atol=1e-6)
+    det = load_poses(out / "pose2d" / "cam1.h5")
+    assert det.individuals[:2] == ["mouse1", "mouse2"] and det.n_individuals == 4
+    for sub in ("calibration", "videos"):
+        cap = cv2.VideoCapture(str(out / sub / "cam0.mp4"))
+        assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 160
+        cap.release()
+    # without videos: truth and detections only
+    assert main(["synth", str(tmp_path / "fast"), "--animals", "3", "--cameras", "2",
+                 "--frames", "3", "--no-videos"]) == 0
+    assert not (tmp_path / "fast" / "videos").exists()
+    assert (tmp_path / "fast" / "ground_truth" / "points3d_mouse3.csv").exists()
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--animals", "0"], "--animals must be between 1 and 12"),
+    (["--animals", "13"], "--animals must be between 1 and 12"),
+    (["--animals", "2", "--false-positives", "1.5"], "--false-positives must be within"),
+])
+def test_animals_bad_options(tmp_path, capsys, args, match):
+    assert main(["synth", str(tmp_path / "x"), *args]) == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
