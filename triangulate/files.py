@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from poses import (
 from poses.errors import InputError
 from poses.io.registry import writer_format
 
+from .inputs import Inputs
 from .postprocess import filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
 
@@ -37,28 +37,6 @@ __all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triang
            "check_outputs", "save_result", "individual_path"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Inputs:
-    """Every camera's 2D keypoints, stacked in the rig's camera order.
-
-    Attributes
-    ----------
-    points2d : (n_cams, n_frames, n_individuals * n_keypoints, 2) pixels (float32 unless
-        asked otherwise); NaN for missing points and for rig cameras without an input
-    scores : (n_cams, n_frames, n_individuals * n_keypoints) in [0, 1]; 0 where missing
-    keypoints : list of n_keypoints str
-    individuals : list of n_individuals str
-    fps : float or None
-        The inputs' frame rate when they state one (and agree).
-    """
-
-    points2d: np.ndarray
-    scores: np.ndarray
-    keypoints: list[str]
-    individuals: list[str]
-    fps: float | None = None
 
 
 def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[str],

@@ -22,6 +22,7 @@ from poses.errors import InputError
 
 from .associate import Association, associate, gather
 from .identity import Identities, resolve_identities, runs
+from .inputs import Inputs
 
 __all__ = ["Tracked", "track_inputs", "build_report", "save_report", "identity_csv_path",
            "save_identity_csv"]
@@ -62,7 +63,7 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
     Parameters
     ----------
     rig : CameraRig
-    data : triangulate.files.Inputs
+    data : Inputs
         ``points2d (n_cams, n_frames, n_slots * n_keypoints, 2)`` with ``individuals`` the
         slot names.
     n_individuals : int
@@ -76,12 +77,10 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
 
     Returns
     -------
-    inputs : triangulate.files.Inputs
+    inputs : Inputs
         ``(n_cams, n_frames, n_out * n_keypoints, 2)``, individuals named.
     tracked : Tracked
     """
-    from .files import Inputs
-
     n_cams, n_frames, _, _ = data.points2d.shape
     n_slots, n_kp = len(data.individuals), len(data.keypoints)
     p = data.points2d.reshape(n_cams, n_frames, n_slots, n_kp, 2)
