@@ -11,7 +11,7 @@ from synth.mice import capsule_visibility, make_open_field_rig, simulate_mice
 from synth.multi_detections import simulate_multi_detections
 from synth.scoring import score_tracks
 from triangulate import triangulate
-from triangulate._association_kernels import assign_gated, hungarian
+from triangulate._hungarian import assign_gated, hungarian
 from triangulate.associate import associate, essential_matrices, gather
 from triangulate.identity import resolve_identities, tracklets
 
