@@ -27,7 +27,7 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "images" / "multi_animal"
 def main() -> None:
     import cv2
 
-    from poses import Poses
+    from poses import Poses, Skeleton
     from synth.preview import read_frame
     from synth.render_mice import render_mice_video
     from viz3d import overlay_2d_video, render_png
@@ -48,7 +48,10 @@ def main() -> None:
     # the frame and its neighbours only, so that the view frames the mice, not the arena
     poses = Poses(X[f - 1:f + 2], keypoints=MOUSE_SKELETON.bodyparts, individuals=ident.names,
                   units="mm")
-    render_png(poses, MOUSE_SKELETON, OUT / "mice_contact_3d.png", frame=1)
+    # draw the paws' weak limbs too (the body-to-paw segments)
+    shown = Skeleton(MOUSE_SKELETON.bodyparts,
+                     limbs=MOUSE_SKELETON.limbs + MOUSE_SKELETON.weak_limbs)
+    render_png(poses, shown, OUT / "mice_contact_3d.png", frame=1)
     # one camera's image around that frame at 1280x960 (the same rig, twice the pixels),
     # with the reconstruction reprojected
     from synth.mice import make_open_field_rig
