@@ -304,6 +304,7 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
         from .multi import build_report, save_report
 
         report = build_report(result, poses, tracked, n_individuals, dict(inputs))
+        result.extra["report"] = report
         result.warnings.extend(m for m in report["warnings"] if m not in result.warnings)
     paths = save_result(poses, out, format=format, split=split_individuals)
     if report_out is not None:

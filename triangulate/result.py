@@ -42,7 +42,9 @@ class Triangulation:
     warnings : list of str
         Problems found in the data (e.g. a camera that disagrees with the others).
     extra : dict
-        Method-specific outputs (optim: ``limb_lengths``, ``iterations``).
+        Method-specific outputs (optim: ``limb_lengths``, ``iterations``); file-level
+        triangulation adds ``report`` (see :func:`triangulate.multi.build_report`) when it
+        associated several animals or was asked for one.
     """
 
     points3d: np.ndarray

@@ -41,8 +41,12 @@ def _run(session, out, *extra, inputs=None):
 
 def test_without_identity_one_csv_per_individual_and_a_report(social, tmp_path, capsys):
     code = _run(social, tmp_path / "out.csv", "--report", str(tmp_path / "r.json"))
-    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
     names = ["ind1", "ind2", "ind3"]
+    summary = [line.strip() for line in printed.out.splitlines() if line.startswith("  ind")]
+    assert [line.split(":")[0] for line in summary] == names  # one line per individual
+    assert all("of keypoints" in line and "identity confidence" in line for line in summary)
     per = [load_poses(tmp_path / f"out_{n}.csv") for n in names]
     X = np.stack([p.position[:, 0] for p in per], axis=1)
     score = score_tracks(social.points3d, X, social.visible)

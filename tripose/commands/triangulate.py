@@ -85,3 +85,13 @@ def triangulate(
     for msg in result.warnings:
         typer.echo(f"warning: {msg}", err=True)
     typer.echo(f"wrote {', '.join(str(p) for p in paths)}: {result!r}")
+    report = result.extra.get("report")
+    if report is not None and "identity" in report:
+        for ind in report["individuals"]:
+            conf = ind["identity_confidence"]["mean"]
+            err = ind["reprojection_error_px"]
+            typer.echo(f"  {ind['name']}: {ind['keypoints_reconstructed']:.0%} of keypoints, "
+                       f"reprojection {'-' if err is None else f'{err:.2f} px'}, identity "
+                       f"confidence {'-' if conf is None else f'{conf:.2f}'}, "
+                       f"{len(ind['suspected_swaps'])} suspected / "
+                       f"{len(ind['repaired_swaps'])} repaired swap(s)")
