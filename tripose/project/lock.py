@@ -24,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-__all__ = ["LOCK_NAME", "project_lock"]
+__all__ = ["LOCK_NAME", "project_lock", "open_no_follow"]
 
 #: The lock file, in the project folder.
 LOCK_NAME = ".tripose.lock"
@@ -48,7 +48,7 @@ def project_lock(root: str | Path) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_no_follow(path, os.O_RDWR | os.O_CREAT, "the run lock")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -68,6 +68,46 @@ def project_lock(root: str | Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def open_no_follow(path: str | Path, flags: int, what: str, mode: int = 0o644) -> int:
+    """``os.open`` that never follows a symbolic link at ``path`` (nor opens a folder).
+
+    Parameters
+    ----------
+    path : path
+    flags : int
+        ``os.O_*`` flags (``O_NOFOLLOW`` is added where the system has it).
+    what : str
+        What tripose keeps there, for the message.
+    mode : int
+        Permissions of a new file (before the umask).
+
+    Returns
+    -------
+    int
+        The file descriptor.
+
+    Raises
+    ------
+    InputError
+        ``path`` is a symbolic link or a folder: writing through it would destroy somebody
+        else's file.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise InputError(f"{path} is a symbolic link; tripose keeps {what} there and never "
+                         f"writes through a link: remove it (rm {path}) and run again")
+    try:
+        return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), mode)
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; tripose keeps {what} there: remove or rename "
+                         f"it and run again") from None
+    except OSError as exc:
+        if path.is_symlink():  # replaced by a link between the check and the open
+            raise InputError(f"{path} is a symbolic link; tripose keeps {what} there and "
+                             f"never writes through a link: remove it and run again") from None
+        raise InputError(f"cannot open {path} ({what}): {exc.strerror}") from None
 
 
 def _holder(path: Path) -> str:

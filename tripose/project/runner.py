@@ -24,7 +24,7 @@ from calibration.errors import InputError
 
 from .config import STEPS
 from .layout import Project, open_project
-from .lock import project_lock
+from .lock import open_no_follow, project_lock
 from .manifest import is_up_to_date, write_manifest
 from .steps import Task, plan_step, viz3d_missing
 
@@ -97,7 +97,8 @@ def _session_log(path: Path | None) -> Iterator[None]:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "the session log")
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_ThreadFilter(threading.get_ident()))
     handler.setLevel(logging.INFO)
@@ -112,6 +113,7 @@ def _session_log(path: Path | None) -> Iterator[None]:
             lg.removeHandler(handler)
         _raise_levels(False)
         handler.close()
+        handler.stream.close()
 
 
 def run_task(task: Task, root: str) -> dict:
