@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from poses.errors import InputError
 from poses.io.dlc import save_dlc
 from poses.model import DEFAULT_INDIVIDUAL, Poses
 
@@ -205,14 +206,52 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
             "fps": n / elapsed if elapsed > 0 else None}
 
 
+def check_videos(videos: list, out_dir: str | Path, filter: str | None = None) -> None:
+    """Refuse what :func:`analyze_videos` cannot do well, before any work.
+
+    Parameters
+    ----------
+    videos : list of paths
+    out_dir : path
+    filter : {None, "median", "viterbi"}
+
+    Raises
+    ------
+    InputError
+        An unknown ``filter`` (naming ``--filter``), a video that does not exist, or two
+        videos whose outputs ``out_dir/<stem>.h5`` would be the same file.
+    """
+    if filter not in (None, "", "median", "viterbi"):
+        raise InputError(f"--filter must be median or viterbi, got {filter!r}")
+    by_stem: dict[str, list[str]] = {}
+    for v in videos:
+        v = Path(v)
+        if not v.is_file():
+            raise InputError(f"video not found: {v}")
+        by_stem.setdefault(v.stem, []).append(str(v))
+    for stem, paths in by_stem.items():
+        if len(paths) > 1:
+            raise InputError(f"videos {paths} share the name {stem!r}: both would be written "
+                             f"to {Path(out_dir) / (stem + '.h5')}; rename one, or analyze "
+                             f"them into different folders")
+
+
 def analyze_videos(model_dir: str | Path, videos: list, out_dir: str | Path,
                    batch_size: int = 16, overwrite: bool = False, progress: bool = True,
                    device: str = "auto", precision: str = "auto",
                    filter: str | None = None) -> list[dict]:
     """:func:`analyze_video` for each video into ``out_dir/<video stem>.h5`` (+ ``.csv``).
 
-    Existing outputs are skipped unless ``overwrite``.
+    Existing outputs are skipped unless ``overwrite``. Options and the videos' names are
+    checked before the model is loaded: two videos with the same stem would write the same
+    output file, so they are refused.
+
+    Raises
+    ------
+    InputError
+        An unknown ``filter``, a missing video, or two videos sharing a stem.
     """
+    check_videos(videos, out_dir, filter)
     net, s = load_model(model_dir)
     predictor = Predictor(net, s, device=device, precision=precision)
     scorer = scorer_name(model_dir, s)

@@ -44,3 +44,25 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "no"), "--out", str(tmp_path / "m"),
                  "--epochs", "1"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("same_stem", "share the name 'v'"),
+    ("bad_filter", "--filter must be median or viterbi"),
+    ("missing", "video not found"),
+])
+def test_analyze_refuses_before_loading_the_model(tmp_path, capsys, case, needle):
+    """Checked before any work: the model folder here does not even exist."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_video(tmp_path / "a" / "v.avi", n=2)
+    write_video(tmp_path / "b" / "v.avi", n=2)
+    videos = {"same_stem": [tmp_path / "a" / "v.avi", tmp_path / "b" / "v.avi"],
+              "bad_filter": [tmp_path / "a" / "v.avi"],
+              "missing": [tmp_path / "a" / "nope.avi"]}[case]
+    extra = ["--filter", "foo"] if case == "bad_filter" else []
+    code = main(["analyze", "--model", str(tmp_path / "no-model"), "-o", str(tmp_path / "out"),
+                 *map(str, videos), *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
