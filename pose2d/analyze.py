@@ -218,8 +218,10 @@ def check_videos(videos: list, out_dir: str | Path, filter: str | None = None) -
     Raises
     ------
     InputError
-        An unknown ``filter`` (naming ``--filter``), a video that does not exist, or two
-        videos whose outputs ``out_dir/<stem>.h5`` would be the same file.
+        An unknown ``filter`` (naming ``--filter``), or two videos whose outputs
+        ``out_dir/<stem>.h5`` would be the same file.
+    FileNotFoundError
+        A video that does not exist.
     """
     if filter not in (None, "", "median", "viterbi"):
         raise InputError(f"--filter must be median or viterbi, got {filter!r}")
@@ -227,7 +229,7 @@ def check_videos(videos: list, out_dir: str | Path, filter: str | None = None) -
     for v in videos:
         v = Path(v)
         if not v.is_file():
-            raise InputError(f"video not found: {v}")
+            raise FileNotFoundError(f"video {v} does not exist")
         by_stem.setdefault(v.stem, []).append(str(v))
     for stem, paths in by_stem.items():
         if len(paths) > 1:
@@ -249,7 +251,9 @@ def analyze_videos(model_dir: str | Path, videos: list, out_dir: str | Path,
     Raises
     ------
     InputError
-        An unknown ``filter``, a missing video, or two videos sharing a stem.
+        An unknown ``filter`` or two videos sharing a stem.
+    FileNotFoundError
+        A missing video.
     """
     check_videos(videos, out_dir, filter)
     net, s = load_model(model_dir)

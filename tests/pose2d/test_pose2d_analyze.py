@@ -67,8 +67,10 @@ def test_truncated_video_keeps_frames_so_far(tiny_model, tmp_path):
 def test_missing_video_and_model(tiny_model, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         analyze_videos(tiny_model, [tmp_path / "none.mp4"], tmp_path / "o", progress=False)
+    video = tmp_path / "v.avi"  # the videos are checked first, then the model
+    write_video(video, n=2)
     with pytest.raises(FileNotFoundError, match="model.json"):
-        analyze_videos(tmp_path, [tmp_path / "none.mp4"], tmp_path / "o", progress=False)
+        analyze_videos(tmp_path, [video], tmp_path / "o", progress=False)
 
 
 def test_pose2d_files_get_the_umask_permissions(tiny_model, tmp_path):

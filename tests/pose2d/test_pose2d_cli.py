@@ -49,7 +49,7 @@ def test_bad_input_is_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("case, needle", [
     ("same_stem", "share the name 'v'"),
     ("bad_filter", "--filter must be median or viterbi"),
-    ("missing", "video not found"),
+    ("missing", "does not exist"),
 ])
 def test_analyze_refuses_before_loading_the_model(tmp_path, capsys, case, needle):
     """Checked before any work: the model folder here does not even exist."""
