@@ -14,15 +14,45 @@ import numpy as np
 
 from calibration.errors import InputError
 
-__all__ = ["alignment_transform", "align_points"]
+__all__ = ["alignment_transform", "align_points", "check_alignment"]
 
 _NEXT = {"x": ("y", "z"), "y": ("z", "x"), "z": ("x", "y")}
 
 
-def _median_point(points3d: np.ndarray, bodyparts: Sequence[str], name: str) -> np.ndarray:
+def _check_name(bodyparts: Sequence[str], name: str) -> None:
     if name not in bodyparts:
         raise InputError(f"alignment names unknown bodypart {name!r}; bodyparts: "
                          f"{list(bodyparts)}")
+
+
+def check_alignment(bodyparts: Sequence[str], axes: Sequence[Sequence[str]] | None = None,
+                    reference_point: str | None = None) -> None:
+    """Refuse alignment options that cannot work with these bodyparts (before any data).
+
+    Raises
+    ------
+    InputError
+        More than two axes, a malformed entry, an axis given twice, or an unknown bodypart.
+    """
+    if axes:
+        if len(axes) > 2:
+            raise InputError(f"axes takes one or two (axis, from, to) entries, got {len(axes)}")
+        seen = set()
+        for entry in axes:
+            if len(entry) != 3 or entry[0] not in _NEXT:
+                raise InputError(f"axes entry {list(entry)} must be (x|y|z, from_point, "
+                                 f"to_point)")
+            if entry[0] in seen:
+                raise InputError(f"axis {entry[0]!r} given twice in axes")
+            seen.add(entry[0])
+            _check_name(bodyparts, entry[1])
+            _check_name(bodyparts, entry[2])
+    if reference_point is not None:
+        _check_name(bodyparts, reference_point)
+
+
+def _median_point(points3d: np.ndarray, bodyparts: Sequence[str], name: str) -> np.ndarray:
+    _check_name(bodyparts, name)
     p = points3d[:, list(bodyparts).index(name)]
     p = p[np.isfinite(p).all(-1)]
     if not len(p):
@@ -48,20 +78,13 @@ def alignment_transform(points3d: np.ndarray, bodyparts: Sequence[str],
         Rows are the new x, y, z axes in old coordinates.
     origin : (3,) rig units
     """
+    check_alignment(bodyparts, axes, reference_point)
     M = np.eye(3)
     if axes:
-        if len(axes) > 2:
-            raise InputError(f"axes takes one or two (axis, from, to) entries, got {len(axes)}")
         vecs = {}
         for entry in axes:
-            if len(entry) != 3 or entry[0] not in _NEXT:
-                raise InputError(f"axes entry {list(entry)} must be (x|y|z, from_point, "
-                                 f"to_point)")
-            v = (_median_point(points3d, bodyparts, entry[2])
-                 - _median_point(points3d, bodyparts, entry[1]))
-            if entry[0] in vecs:
-                raise InputError(f"axis {entry[0]!r} given twice in axes")
-            vecs[entry[0]] = v
+            vecs[entry[0]] = (_median_point(points3d, bodyparts, entry[2])
+                              - _median_point(points3d, bodyparts, entry[1]))
         names = list(vecs)
         first = vecs[names[0]] / np.linalg.norm(vecs[names[0]])
         frame = {names[0]: first}

@@ -30,7 +30,7 @@ from poses.errors import InputError
 from poses.io.registry import writer_format
 
 from .inputs import Inputs
-from .postprocess import filter_points, needs_filtering
+from .postprocess import check_post_steps, filter_points, needs_filtering
 from .validators import check_skeleton_bodyparts, match_cameras
 
 __all__ = ["parse_inputs", "load_inputs", "Inputs", "triangulate_views", "triangulate_files",
@@ -285,6 +285,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     multi = n_individuals > 1 or len(views.individuals) > 1
     data = load_inputs(views, rig.names, truncate=truncate, truncate_hint=truncate_hint,
                        same_individuals=not multi)
+    check_post_steps(data.keypoints, fill_gaps, lowpass_hz,
+                     fps if fps is not None else data.fps, axes, reference_point)
     tracked = None
     if multi:
         from .multi import track_inputs

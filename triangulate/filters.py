@@ -97,6 +97,20 @@ def fill_gaps(points3d: np.ndarray, max_gap: int) -> np.ndarray:
     return X
 
 
+def check_lowpass(cutoff_hz: float, fps: float) -> None:
+    """Refuse a cutoff the frame rate cannot carry (``0 < cutoff < fps / 2``).
+
+    Raises
+    ------
+    InputError
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"low-pass filtering needs the frame rate (fps > 0), got {fps}")
+    if not 0 < cutoff_hz < fps / 2:
+        raise InputError(f"low-pass cutoff must be within (0, fps/2 = {fps / 2}) Hz, "
+                         f"got {cutoff_hz}")
+
+
 def lowpass(points3d: np.ndarray, cutoff_hz: float, fps: float, order: int = 4) -> np.ndarray:
     """Zero-phase Butterworth low-pass filter of every 3D track (``sosfiltfilt``).
 
@@ -118,11 +132,7 @@ def lowpass(points3d: np.ndarray, cutoff_hz: float, fps: float, order: int = 4) 
     """
     from scipy.signal import butter, sosfiltfilt
 
-    if not (np.isfinite(fps) and fps > 0):
-        raise InputError(f"low-pass filtering needs the frame rate (fps > 0), got {fps}")
-    if not 0 < cutoff_hz < fps / 2:
-        raise InputError(f"low-pass cutoff must be within (0, fps/2 = {fps / 2}) Hz, "
-                         f"got {cutoff_hz}")
+    check_lowpass(cutoff_hz, fps)
     sos = butter(int(order), cutoff_hz, fs=fps, output="sos")
     padlen = 3 * (2 * len(sos) + 1)
     X = np.array(points3d, dtype=np.float64)

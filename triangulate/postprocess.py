@@ -18,17 +18,40 @@ import numpy as np
 from poses import Poses
 from poses.errors import InputError
 
-from .align import alignment_transform
+from .align import alignment_transform, check_alignment
+from .filters import check_lowpass
 from .filters import fill_gaps as _fill
 from .filters import lowpass as _lowpass
 
-__all__ = ["filter_points", "filter_poses", "needs_filtering"]
+__all__ = ["filter_points", "filter_poses", "needs_filtering", "check_post_steps"]
 
 
 def needs_filtering(fill_gaps: int = 0, lowpass_hz: float | None = None, axes=None,
                     reference_point: str | None = None) -> bool:
     """Whether any post step is on."""
     return bool(fill_gaps or lowpass_hz or axes or reference_point)
+
+
+def check_post_steps(keypoints: Sequence[str], fill_gaps: int = 0,
+                     lowpass_hz: float | None = None, fps: float | None = None,
+                     axes: Sequence[Sequence[str]] | None = None,
+                     reference_point: str | None = None) -> None:
+    """Refuse post-step options that would fail after the expensive work (check them first).
+
+    Raises
+    ------
+    InputError
+        A negative gap length, a low-pass cutoff without a frame rate or above ``fps / 2``,
+        or alignment options naming unknown bodyparts.
+    """
+    if fill_gaps and (int(fill_gaps) != fill_gaps or fill_gaps < 0):
+        raise InputError(f"gap filling takes a number of frames >= 0, got {fill_gaps}")
+    if lowpass_hz:
+        if fps is None:
+            raise InputError("the low-pass filter needs the frame rate; pass --fps (or set "
+                             "the project's fps)")
+        check_lowpass(lowpass_hz, fps)
+    check_alignment(keypoints, axes, reference_point)
 
 
 def filter_points(points3d: np.ndarray, keypoints: Sequence[str], n_individuals: int = 1,

@@ -197,3 +197,29 @@ def test_nothing_associable_anywhere_is_one_line(social, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "no animal could be associated" in err and "Traceback" not in err
     assert not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"lowpass_hz": 80.0, "fps": 100.0}, "fps/2 = 50.0"),
+    ({"axes": [("x", "nosuch", "snout")]}, "unknown bodypart 'nosuch'"),
+    ({"reference_point": "nosuch"}, "unknown bodypart 'nosuch'"),
+    ({"axes": [("x", "tail_base", "snout"), ("x", "neck", "snout")]}, "given twice"),
+])
+def test_post_steps_are_checked_before_association_and_triangulation(social, tmp_path,
+                                                                     monkeypatch, kwargs,
+                                                                     needle):
+    import triangulate.api
+    import triangulate.multi
+    from poses.errors import InputError
+    from triangulate.files import triangulate_files
+
+    def must_not_run(*a, **k):
+        raise AssertionError("the expensive work ran before the options were checked")
+
+    monkeypatch.setattr(triangulate.multi, "associate", must_not_run)
+    monkeypatch.setattr(triangulate.api, "triangulate", must_not_run)
+    inputs = {p.stem: p for p in sorted((social.root / "pose2d").glob("*.h5"))}
+    with pytest.raises(InputError, match=needle):
+        triangulate_files(social.root / "ground_truth" / "calibration.toml", inputs,
+                          tmp_path / "out.parquet", **kwargs)
+    assert not list(tmp_path.iterdir())
