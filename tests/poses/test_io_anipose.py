@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -24,15 +23,6 @@ from poses.io.anipose import (
 from tests.fixtures.legacy.inputs import HERE as LEGACY
 from tests.fixtures.legacy.inputs import anipose_case
 from tests.poses.strategies import poses as poses_st
-
-
-@pytest.fixture
-def only_present_formats(monkeypatch):
-    """The registry, importing only the format modules that exist so far."""
-    mods = tuple(m for m in registry._MODULES
-                 if importlib.util.find_spec(f"poses.io.{m}") is not None)
-    monkeypatch.setattr(registry, "_MODULES", mods)
-    monkeypatch.setattr(registry, "_loaded", False)
 
 
 def with_quality(p: Poses) -> Poses:
@@ -189,7 +179,7 @@ def test_sniff_rejects_deeplabcut_and_written_atomically(tmp_path):
 
 
 # ------------------------------------------------------------------------- registry
-def test_registry_reads_and_writes_3d_csv_as_anipose(tmp_path, only_present_formats):
+def test_registry_reads_and_writes_3d_csv_as_anipose(tmp_path):
     p = Poses(np.random.default_rng(1).normal(size=(3, 1, 2, 3)), keypoints=["a", "b"])
     path = registry.save_poses(p, tmp_path / "out.csv")
     assert registry.detect_format(path).name == "anipose"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import struct
 import tempfile
@@ -20,15 +19,6 @@ from tests.poses.strategies import poses as poses_st
 
 # C3D stores float32: 1000 * 2**-24 ~ 6e-5
 ATOL = 1e-4
-
-
-@pytest.fixture
-def only_present_formats(monkeypatch):
-    """The registry, importing only the format modules that exist so far."""
-    mods = tuple(m for m in registry._MODULES
-                 if importlib.util.find_spec(f"poses.io.{m}") is not None)
-    monkeypatch.setattr(registry, "_MODULES", mods)
-    monkeypatch.setattr(registry, "_loaded", False)
 
 
 def with_error(p: Poses, scale: float = 12.0) -> Poses:
@@ -261,7 +251,7 @@ def test_many_markers_and_long_name_lists(tmp_path):
     np.testing.assert_allclose(q.position, p.position, atol=1e-6)
 
 
-def test_registry_round_trip(tmp_path, only_present_formats):
+def test_registry_round_trip(tmp_path):
     p = Poses(np.random.default_rng(0).normal(size=(4, 2, 2, 3)), fps=60, units="cm")
     path = registry.save_poses(p, tmp_path / "out.c3d")
     assert registry.detect_format(path).name == "c3d"

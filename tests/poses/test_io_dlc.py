@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 
 from poses import DEFAULT_INDIVIDUAL, InputError, Poses
-from poses.io import registry
 from poses.io.dlc import (
     SINGLE,
     from_dlc_dataframe,
@@ -38,15 +36,6 @@ def assert_same(a: Poses, b: Poses) -> None:
     np.testing.assert_allclose(a.position, b.position, atol=1e-6, equal_nan=True)
     np.testing.assert_allclose(a.confidence, b.confidence, atol=1e-9, equal_nan=True)
     np.testing.assert_array_equal(a.frame_index, b.frame_index)
-
-
-@pytest.fixture
-def only_present_formats(monkeypatch):
-    """The registry, importing only the format modules that exist so far."""
-    mods = tuple(m for m in registry._MODULES
-                 if importlib.util.find_spec(f"poses.io.{m}") is not None)
-    monkeypatch.setattr(registry, "_MODULES", mods)
-    monkeypatch.setattr(registry, "_loaded", False)
 
 
 # ----------------------------------------------------------------------- round trips
@@ -243,7 +232,7 @@ def test_sniffers_on_real_files(shared_data):
     assert not is_dlc_file(shared_data / SLEAP_REAL)
 
 
-def test_registry_picks_dlc(tmp_path, only_present_formats):
+def test_registry_picks_dlc(tmp_path):
     from poses.io import detect_format, load_poses
 
     p = from_dlc_dataframe(dlc_multianimal_frame())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import tempfile
 from pathlib import Path
@@ -49,15 +48,6 @@ POSE2SIM_IDS = {
     "BODY_135": {17: "Neck", 18: "Head", 25: "LThumb1CMC", 65: "FaceContour0",
                  133: "RPupil", 134: "LPupil"},
 }
-
-
-@pytest.fixture
-def only_present_formats(monkeypatch):
-    """The registry, importing only the format modules that exist so far."""
-    mods = tuple(m for m in registry._MODULES
-                 if importlib.util.find_spec(f"poses.io.{m}") is not None)
-    monkeypatch.setattr(registry, "_MODULES", mods)
-    monkeypatch.setattr(registry, "_loaded", False)
 
 
 def write_frames(folder: Path, frames, name="clip_{:012d}_keypoints.json",
@@ -228,7 +218,7 @@ def test_folder_problems(tmp_path):
         load_openpose(mixed, key="pose_keypoints_3d")
 
 
-def test_registry_picks_openpose_for_a_folder(tmp_path, only_present_formats):
+def test_registry_picks_openpose_for_a_folder(tmp_path):
     folder = write_frames(tmp_path / "op", [[np.ones((25, 3))]])
     assert registry.detect_format(folder).name == "openpose"
     p = registry.load_poses(folder, skeleton="BODY_25B")

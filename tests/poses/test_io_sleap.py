@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 
 from poses import InputError, Poses
-from poses.io import registry
 from poses.io.dlc import save_dlc
 from poses.io.sleap import is_sleap_file, load_sleap, save_sleap
 
@@ -168,16 +166,8 @@ def test_written_file_matches_the_real_layout(shared_data, tmp_path):
         np.testing.assert_array_equal(a["node_names"][()], b["node_names"][()])
 
 
-@pytest.fixture
-def only_present_formats(monkeypatch):
-    mods = tuple(m for m in registry._MODULES
-                 if importlib.util.find_spec(f"poses.io.{m}") is not None)
-    monkeypatch.setattr(registry, "_MODULES", mods)
-    monkeypatch.setattr(registry, "_loaded", False)
-
-
 @pytest.mark.realdata
-def test_registry_tells_sleap_from_dlc(shared_data, tmp_path, only_present_formats):
+def test_registry_tells_sleap_from_dlc(shared_data, tmp_path):
     from poses.io import detect_format, load_poses
 
     path = real_file(shared_data)
@@ -189,7 +179,7 @@ def test_registry_tells_sleap_from_dlc(shared_data, tmp_path, only_present_forma
     assert detect_format(dlc).name == "dlc"
 
 
-def test_registry_on_written_files(tmp_path, only_present_formats):
+def test_registry_on_written_files(tmp_path):
     from poses.io import detect_format
 
     p = Poses(np.ones((2, 1, 1, 2)))
