@@ -65,6 +65,23 @@ class Identities:
     repaired: list = field(default_factory=list)
     suspected: list = field(default_factory=list)
 
+    def assignment(self, tracks: np.ndarray) -> np.ndarray:
+        """Every individual's instance per camera and frame, from the tracks'.
+
+        Parameters
+        ----------
+        tracks : (n_cams, n_frames, n_tracks) int
+            The tracker's assignment (:attr:`Association.assignment`), -1 for none.
+
+        Returns
+        -------
+        (n_cams, n_frames, n_individuals) int
+            Slot of each individual (the track holding it in that frame), -1 for none.
+        """
+        idx = np.broadcast_to(np.maximum(self.track, 0)[None],
+                              (tracks.shape[0], *self.track.shape))
+        return np.where((self.track >= 0)[None], np.take_along_axis(tracks, idx, axis=2), -1)
+
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` of the True runs of a 1D boolean array."""

@@ -94,11 +94,7 @@ def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
     ident = resolve_identities(assoc.assignment, assoc.confidence, data.individuals,
                                identity=identity, n_started=assoc.n_started)
     n_out = len(ident.names)
-    idx = np.maximum(ident.track, 0)
-    asg = np.take_along_axis(assoc.assignment[:, :, :assoc.n_started],
-                             np.broadcast_to(idx[None], (n_cams, *idx.shape)), axis=2)
-    asg = np.where((ident.track >= 0)[None], asg, -1)
-    tp, ts = gather(p, s, asg)
+    tp, ts = gather(p, s, ident.assignment(assoc.assignment))
     out = Inputs(tp.reshape(n_cams, n_frames, n_out * n_kp, 2).astype(data.points2d.dtype),
                  ts.reshape(n_cams, n_frames, n_out * n_kp).astype(data.scores.dtype),
                  data.keypoints, list(ident.names), data.fps)

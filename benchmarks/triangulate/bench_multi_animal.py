@@ -67,8 +67,7 @@ def accuracy(n_animals: int, n_cams: int, n_frames: int, identity: bool, seed: i
     ident = resolve_identities(A.assignment, A.confidence, det.slot_names,
                                "auto" if identity else "no", A.n_started)
     seconds = time.perf_counter() - t
-    idx = np.maximum(ident.track, 0)[None].repeat(n_cams, 0)
-    asg = np.where(ident.track[None] >= 0, np.take_along_axis(A.assignment, idx, axis=2), -1)
+    asg = ident.assignment(A.assignment)
     X = reconstruct(rig, det, asg)
     score = score_tracks(P, X, vis)
     oracle = np.full(A.assignment.shape, -1)
@@ -124,9 +123,7 @@ def harder(seed: int = 3, n_frames: int = 2000):
         A = associate(rig, det.points2d, det.scores, K)
         ident = resolve_identities(A.assignment, A.confidence, det.slot_names,
                                    "auto" if labels else "no", A.n_started)
-        idx = np.maximum(ident.track, 0)[None].repeat(C, 0)
-        asg = np.where(ident.track[None] >= 0, np.take_along_axis(A.assignment, idx, axis=2),
-                       -1)
+        asg = ident.assignment(A.assignment)
         sc = score_tracks(P, reconstruct(rig, det, asg), vis)
         raw = score_tracks(P, reconstruct(rig, det, A.assignment), vis)
         flagged = [any(e["start"] - 2 <= f < e["stop"] + 2 for e in ident.suspected)

@@ -40,8 +40,7 @@ def main() -> None:
                                     names=mouse_names(K))
     A = associate(rig, det.points2d, det.scores, K)
     ident = resolve_identities(A.assignment, A.confidence, det.slot_names, "auto", A.n_started)
-    idx = np.maximum(ident.track, 0)[None].repeat(C, 0)
-    asg = np.where(ident.track[None] >= 0, np.take_along_axis(A.assignment, idx, axis=2), -1)
+    asg = ident.assignment(A.assignment)
     score = score_tracks(P, reconstruct(rig, det, asg), vis)
     # the tracker's tracks in the order of the names they held at the start
     first = ident.track[np.flatnonzero((ident.track >= 0).all(1))[0]]

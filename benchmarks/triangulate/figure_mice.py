@@ -37,8 +37,7 @@ def main() -> None:
     det = simulate_multi_detections(exact, vis, (640, 480), np.random.default_rng(2))
     A = associate(rig, det.points2d, det.scores, K)
     ident = resolve_identities(A.assignment, A.confidence, None, "no", A.n_started)
-    idx = np.maximum(ident.track, 0)[None].repeat(C, 0)
-    asg = np.where(ident.track[None] >= 0, np.take_along_axis(A.assignment, idx, axis=2), -1)
+    asg = ident.assignment(A.assignment)
     X = reconstruct(rig, det, asg)  # (N, K, 14, 3)
     c = np.nanmean(P, axis=2)[..., :2]
     d = np.linalg.norm(c[:, :, None] - c[:, None], axis=-1).max(axis=(1, 2))

@@ -108,9 +108,7 @@ def test_identity_labels_repair_swaps(scene):
     ident = resolve_identities(A.assignment, A.confidence, det.slot_names, "auto",
                                A.n_started)
     assert ident.used_labels and ident.names == ["mouse1", "mouse2", "mouse3"]
-    asg = np.take_along_axis(A.assignment, np.maximum(ident.track, 0)[None].repeat(sc["C"], 0),
-                             axis=2)
-    X = _reconstruct(sc["rig"], det, np.where(ident.track[None] >= 0, asg, -1))
+    X = _reconstruct(sc["rig"], det, ident.assignment(A.assignment))
     score = score_tracks(sc["P"], X, sc["vis"])
     assert score.id_switches == 0
     # mouse i of the output is true mouse i in every frame
@@ -138,11 +136,8 @@ def test_a_tracker_swap_is_repaired_by_labels(scene):
     assert len(fixed) == 2 and {r["frame"] for r in fixed} == {300}
     pairs = {frozenset(r["individuals"]) for r in fixed}
     assert len(pairs) == 1 and len(next(iter(pairs))) == 2  # the same two animals, both ways
-    out = np.take_along_axis(asg, np.maximum(ident.track, 0)[None].repeat(sc["C"], 0), axis=2)
     ref = resolve_identities(A.assignment, A.confidence, det.slot_names, "yes", A.n_started)
-    ref_out = np.take_along_axis(A.assignment,
-                                 np.maximum(ref.track, 0)[None].repeat(sc["C"], 0), axis=2)
-    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(ident.assignment(asg), ref.assignment(A.assignment))
     # without labels the same swap is only suspected
     blind = resolve_identities(asg, conf, None, "no", A.n_started)
     assert any(s["start"] <= 300 < s["stop"] for s in blind.suspected)
@@ -162,9 +157,7 @@ def test_false_positives_do_not_start_tracks_beyond_the_animals(scene):
     A = associate(sc["rig"], det.points2d, det.scores, sc["K"] + 2)
     # spare tracks may start only on persistent consistent clusters; the mice are all there
     ident = resolve_identities(A.assignment, A.confidence, None, "no", A.n_started)
-    asg = np.take_along_axis(A.assignment, np.maximum(ident.track, 0)[None].repeat(sc["C"], 0),
-                             axis=2)
-    X = _reconstruct(sc["rig"], det, np.where(ident.track[None] >= 0, asg, -1))
+    X = _reconstruct(sc["rig"], det, ident.assignment(A.assignment))
     score = score_tracks(sc["P"], X, sc["vis"])
     assert score.id_switches == 0 and score.coverage > 0.95
     assert A.n_started == sc["K"]
