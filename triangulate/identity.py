@@ -154,7 +154,7 @@ def resolve_identities(assignment: np.ndarray, confidence: np.ndarray,
     confidence = confidence[:, :n_started]
     seen = (assignment >= 0).sum(0) >= 2
     pieces = tracklets(seen, confidence)
-    result = None
+    result, agreement = None, None
     if slot_names and identity != "no" and n_started:
         labels = list(dict.fromkeys(slot_names))
         slot_label = np.array([labels.index(s) for s in slot_names])
@@ -163,27 +163,18 @@ def resolve_identities(assignment: np.ndarray, confidence: np.ndarray,
         total = tv.sum()
         agreement = float(tv.max(1).sum() / total) if total else 0.0
         if identity == "yes" or (identity == "auto" and agreement >= MIN_AGREEMENT):
-            result = _named_by_labels(pieces, tv, labels, assignment, slot_label, seen,
-                                      confidence, n_frames)
+            result = _named_by_labels(pieces, tv, labels, assignment, slot_label, confidence)
             result.label_agreement = agreement
-        else:
-            names = [f"ind{k + 1}" for k in range(n_started)]
-            result = Identities(names, _identity_tracks(n_frames, n_started, seen),
-                                confidence.copy(), label_agreement=agreement)
-    if result is None:
+    if result is None:  # named by first appearance: track k is ind<k+1> wherever it is seen
         result = Identities([f"ind{k + 1}" for k in range(n_started)],
-                            _identity_tracks(n_frames, n_started, seen), confidence.copy())
+                            np.where(seen, np.arange(n_started)[None], -1), confidence.copy(),
+                            label_agreement=agreement)
     result.suspected = _suspected(result, pieces)
     return result
 
 
-def _identity_tracks(n_frames: int, n: int, seen: np.ndarray) -> np.ndarray:
-    return np.where(seen, np.arange(n)[None], -1)
-
-
-def _named_by_labels(pieces, tv, labels, assignment, slot_label, seen, confidence,
-                     n_frames) -> Identities:
-    n_cams, _, n_tracks = assignment.shape
+def _named_by_labels(pieces, tv, labels, assignment, slot_label, confidence) -> Identities:
+    n_cams, n_frames, n_tracks = assignment.shape
     # the names used: the most voted labels, one per track started
     used = [labels[i] for i in np.argsort(-tv.sum(0), kind="stable")[:n_tracks]
             if tv.sum(0)[i] > 0]
@@ -235,17 +226,18 @@ def _named_by_labels(pieces, tv, labels, assignment, slot_label, seen, confidenc
                 repaired.append({"kind": "track", "frame": int(a1),
                                  "individuals": [names[n0], names[n1]]})
     # input labels overruled by the geometry, as runs per camera and individual
+    ident = Identities(names, track, conf, used_labels=True)
+    slot = ident.assignment(assignment)  # (n_cams, n_frames, n_names)
+    lab = np.where(slot >= 0, slot_label[np.maximum(slot, 0)], -1)
+    own = np.array([labels.index(n) for n in names])
     for ni, name in enumerate(names):
-        k = track[:, ni]
         for c in range(n_cams):
-            slot = np.where(k >= 0, assignment[c, np.arange(n_frames), np.maximum(k, 0)], -1)
-            lab = np.where(slot >= 0, slot_label[np.maximum(slot, 0)], -1)
-            wrong = (slot >= 0) & (lab != labels.index(name))
-            for s, e in runs(wrong):
+            for s, e in runs((slot[c, :, ni] >= 0) & (lab[c, :, ni] != own[ni])):
                 repaired.append({"kind": "label", "camera": int(c), "start": s, "stop": e,
-                                 "label": labels[int(lab[s])], "individual": name})
+                                 "label": labels[int(lab[c, s, ni])], "individual": name})
     repaired.sort(key=lambda r: r.get("frame", r.get("start", 0)))
-    return Identities(names, track, conf, used_labels=True, repaired=repaired)
+    ident.repaired = repaired
+    return ident
 
 
 def _suspected(ident: Identities, pieces) -> list[dict]:
