@@ -186,7 +186,7 @@ def _robust_triangulate(uf, wf, cams, slots, n_views, R, t, X, view_gate, min_kp
 
 
 @numba.njit(cache=True)
-def _epipolar_cost(uf, wf, a, sa, b, sb, E, fcam, min_kp, keep, buf):
+def _epipolar_cost(uf, wf, a, sa, b, sb, E, min_kp, keep, buf):
     """Symmetric epipolar distance between instance ``sa`` of camera ``a`` and ``sb`` of
     ``b`` (trimmed mean over shared keypoints), relative to the instances' image sizes."""
     n_kp = uf.shape[2]

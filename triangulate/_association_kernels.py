@@ -68,7 +68,7 @@ def _update_track(k, T, f, Xs, V, last, size3):
 
 
 @numba.njit(cache=True)
-def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
+def track_chunk(u, w, R, t, E, f0, Xs, V, last, size3, n_seen, opts,
                 assign, conf, centre, excess):
     """Associate and track frames ``f0 .. f0 + n - 1`` (one chunk).
 
@@ -77,11 +77,11 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
     u : (n_cams, n, n_slots, n_kp, 2) normalized coordinates
     w : (n_cams, n, n_slots, n_kp) weights, 0 where missing
     R, t : (n_cams, 3, 3), (n_cams, 3) world-to-camera
-    fcam : (n_cams,) focal length, pixels
     E : (n_cams, n_cams, 3, 3) essential matrices, ``x_b^T E[a, b] x_a = 0``
     f0 : int, frame number of the chunk's first frame
     Xs, V, last, size3 : track state (n_tracks, n_kp, 3), (n_tracks, 3), (n_tracks,) int,
-        (n_tracks,), updated in place; ``n_seen (1,)`` tracks started so far
+        (n_tracks,), updated in place; tracks not started yet hold the initial state (NaN
+        skeleton, zero velocity, ``last`` -1, size 0); ``n_seen (1,)`` tracks started so far
     opts : (gate, view_gate, epi_gate, min_kp, keep, max_gap)
     assign : (n_cams, n, n_tracks) int, out: slot of every track in every camera or -1
     conf : (n, n_tracks), out: assignment confidence in [0, 1], NaN where not seen
@@ -105,8 +105,6 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
     cams = np.empty(n_cams, np.int64)
     slots = np.empty(n_cams, np.int64)
     dropped = np.empty(n_cams, np.bool_)
-    qsum = np.zeros(n_tracks)
-    qn = np.zeros(n_tracks, np.int64)
     for fi in range(n):
         f = f0 + fi
         uf = u[:, fi]
@@ -178,8 +176,8 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
             if kept < 2:
                 continue
             # confidence: margin of every view's cost over its nearest competitor
-            qsum[k] = 0.0
-            qn[k] = 0
+            qsum = 0.0
+            qn = 0
             for i in range(nv):
                 if dropped[i]:
                     continue
@@ -193,9 +191,9 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
                     if s2 != s and cost[c, s2, k] < alt:
                         alt = cost[c, s2, k]
                 q = 1.0 if alt >= INF else max(0.0, min(1.0, (alt - own) / max(alt, 1e-12)))
-                qsum[k] += q
-                qn[k] += 1
-            conf[fi, k] = qsum[k] / max(qn[k], 1)
+                qsum += q
+                qn += 1
+            conf[fi, k] = qsum / max(qn, 1)
             _update_track(k, T, f, Xs, V, last, size3)
             centre[fi, k] = _centroid(Xs[k])
             updated[k] = True
@@ -217,8 +215,8 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
         for i in range(m):
             for j in range(i + 1, m):
                 if lc[i] != lc[j]:
-                    d = _epipolar_cost(uf, wf, lc[i], ls[i], lc[j], ls[j], E, fcam, min_kp,
-                                       keep, buf)
+                    d = _epipolar_cost(uf, wf, lc[i], ls[i], lc[j], ls[j], E, min_kp, keep,
+                                       buf)
                     D[i, j] = d
                     D[j, i] = d
                     if d <= epi_gate:
@@ -319,12 +317,7 @@ def track_chunk(u, w, R, t, fcam, E, f0, Xs, V, last, size3, n_seen, opts,
                 for c in range(n_cams):
                     assign[c, fi, k] = cand_members[i, c]
                 conf[fi, k] = 1.0
-                V[k, :] = 0.0
-                last[k] = -1
-                size3[k] = 0.0
-                for j in range(n_kp):
-                    Xs[k, j] = np.nan
-                _update_track(k, cand_X[i], f, Xs, V, last, size3)
+                _update_track(k, cand_X[i], f, Xs, V, last, size3)  # a fresh track's state
                 centre[fi, k] = _centroid(Xs[k])
             elif cand_views[i] >= min(3, n_cams):
                 excess[fi] += 1

@@ -163,7 +163,7 @@ def associate(rig, points2d: np.ndarray, scores: np.ndarray | None, n_tracks: in
     n_cams, n_frames, n_slots, n_kp, _ = p.shape
     flat = p.reshape(n_cams, n_frames, n_slots * n_kp, 2)
     sflat = None if scores is None else np.asarray(scores).reshape(n_cams, n_frames, -1)
-    R, t, fcam = rig_arrays(rig)
+    R, t, _ = rig_arrays(rig)
     E = essential_matrices(rig)
     Xs = np.full((n_tracks, n_kp, 3), np.nan)
     V = np.zeros((n_tracks, 3))
@@ -188,7 +188,7 @@ def associate(rig, points2d: np.ndarray, scores: np.ndarray | None, n_tracks: in
         cf = np.empty((m, n_tracks))
         ce = np.empty((m, n_tracks, 3))
         ex = np.empty(m, np.int64)
-        track_chunk(np.ascontiguousarray(u), np.ascontiguousarray(w), R, t, fcam, E, start,
+        track_chunk(np.ascontiguousarray(u), np.ascontiguousarray(w), R, t, E, start,
                     Xs, V, last, size3, n_seen, opts, a, cf, ce, ex)
         assign[:, start:stop], conf[start:stop] = a, cf
         centre[start:stop], excess[start:stop] = ce, ex
