@@ -103,8 +103,12 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
                   fps.pop() if len(fps) == 1 else None)
 
 
-def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more) -> None:
+def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more,
+                  report_out: str | Path | None = None) -> None:
     """Refuse outputs that would write over an input or over each other (before any work).
+
+    ``report_out`` adds the report and its identity CSV beside it
+    (:func:`.multi.identity_csv_path`) to the outputs.
 
     Raises
     ------
@@ -118,12 +122,19 @@ def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more)
         except OSError:
             return False
 
-    if angles_out is not None and same(out, angles_out):
-        raise InputError(f"--angles {angles_out} is the 3D output too (-o); give the angles "
-                         f"their own file")
-    for target, what in ((out, "-o"), (angles_out, "--angles")):
-        if target is None:
-            continue
+    outputs = [("-o", out), ("--angles", angles_out)]
+    if report_out is not None:
+        from .multi import identity_csv_path
+
+        outputs += [("--report", report_out), ("--report", identity_csv_path(report_out))]
+    outputs = [(what, target) for what, target in outputs if target is not None]
+    for i, (what, target) in enumerate(outputs):
+        if any(same(target, earlier) for _, earlier in outputs[:i]):
+            if what == "--angles":
+                raise InputError(f"--angles {angles_out} is the 3D output too (-o); give the "
+                                 f"angles their own file")
+            raise InputError(f"{what} {target} is another output too; give the report its "
+                             f"own file")
         for src in [*inputs, *more]:
             if same(target, src):
                 raise InputError(f"{what} {target} would write over the input {src}; choose "
@@ -264,16 +275,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
         individuals = check_range(individuals, "individuals", 1, integer=True)
     association_options(dict(association or {}))
     more = [skeleton] if isinstance(skeleton, (str, Path)) else []
-    check_outputs(out, angles_out, [calibration, *inputs.values()], *more)
-    if report_out is not None:
-        from .multi import identity_csv_path
-
-        for target in (report_out, identity_csv_path(report_out)):
-            check_outputs(target, None, [calibration, *inputs.values(), *more])
-        for other in (out, angles_out):
-            if other is not None and Path(other).resolve() == Path(report_out).resolve():
-                raise InputError(f"--report {report_out} is another output too; give the "
-                                 f"report its own file")
+    check_outputs(out, angles_out, [calibration, *inputs.values()], *more,
+                  report_out=report_out)
     rig = load_rig(calibration)
     skel = skeleton if isinstance(skeleton, Skeleton) or skeleton is None \
         else load_skeleton(skeleton)

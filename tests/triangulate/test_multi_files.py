@@ -223,3 +223,28 @@ def test_post_steps_are_checked_before_association_and_triangulation(social, tmp
         triangulate_files(social.root / "ground_truth" / "calibration.toml", inputs,
                           tmp_path / "out.parquet", **kwargs)
     assert not list(tmp_path.iterdir())
+
+
+def test_outputs_never_write_over_inputs_or_each_other(social, tmp_path, capsys):
+    h5 = sorted((social.root / "pose2d").glob("*.h5"))
+    before = {p: p.read_bytes() for p in h5}
+    skel = str(social.root / "skeleton.toml")
+    cases = [
+        (["-o", str(h5[0])], "-o", "would write over the input"),
+        (["-o", str(tmp_path / "o.csv"), "-s", skel, "--angles", str(tmp_path / "o.csv")],
+         "--angles", "is the 3D output too"),
+        (["-o", str(tmp_path / "o.csv"), "--report", str(tmp_path / "o.csv")], "--report",
+         "is another output too"),
+        (["-o", str(tmp_path / "o.csv"), "--report", str(h5[1])], "--report",
+         "would write over the input"),
+        (["-o", str(tmp_path / "r_identity.csv"), "--report", str(tmp_path / "r.json")],
+         "--report", "is another output too"),
+    ]
+    root = social.root
+    for args, what, needle in cases:
+        code = main(["triangulate", "-c", str(root / "ground_truth" / "calibration.toml"),
+                     *args, *map(str, h5)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"error: {what} ") and needle in err, (args, err)
+    assert {p: p.read_bytes() for p in h5} == before
+    assert not list(tmp_path.iterdir())
