@@ -8,6 +8,7 @@ last time it was matched.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,13 +44,15 @@ class TrackScore:
     matched: np.ndarray
 
 
-def _centroids(X: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"), np.errstate(all="ignore"):
-        import warnings
+def _nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
+    """``np.nanmedian`` without the warning for all-NaN slices (they give NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(a, axis=axis)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmedian(X, axis=-2)
+
+def _centroids(X: np.ndarray) -> np.ndarray:
+    return _nanmedian(X, axis=-2)
 
 
 def match_frames(truth: np.ndarray, estimate: np.ndarray, max_distance: float) -> np.ndarray:
@@ -108,12 +111,7 @@ def score_tracks(truth: np.ndarray, estimate: np.ndarray, visible: np.ndarray | 
     est = np.take_along_axis(estimate, idx[:, :, None, None], axis=1)
     est = np.where((matched >= 0)[:, :, None, None], est, np.nan)
     err = np.linalg.norm(est - truth, axis=-1)  # (n_frames, n_true, n_kp)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            per_kp = np.nanmedian(err.reshape(-1, err.shape[-1]), axis=0)
+    per_kp = _nanmedian(err.reshape(-1, err.shape[-1]), axis=0)
     target = np.ones(err.shape, bool) if visible is None else visible.sum(0) >= 2
     coverage = float((np.isfinite(err) & target).sum() / max(target.sum(), 1))
     return TrackScore(id_switches=len(switches), switch_frames=switches,

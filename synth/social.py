@@ -44,6 +44,7 @@ from .mice import (
     simulate_mice,
 )
 from .multi_detections import MultiDetections, simulate_multi_detections
+from .session import _tripose_version, save_points3d_csv
 
 __all__ = ["SocialSession", "make_social_session", "open_field_board"]
 
@@ -162,8 +163,6 @@ def make_social_session(out: str | Path, n_animals: int = 3, n_cams: int = 6,
     save_board(board, root / "board.toml")
     save_skeleton(skeleton, root / "skeleton.toml")
     rig.save(gt / "calibration.toml")
-    from .session import save_points3d_csv
-
     for k, name in enumerate(names):
         save_points3d_csv(gt / f"points3d_{name}.csv", points3d[:, k], skeleton.bodyparts)
     inside = np.stack([cam.in_image(exact[i]) for i, cam in enumerate(rig)])
@@ -186,8 +185,6 @@ def make_social_session(out: str | Path, n_animals: int = 3, n_cams: int = 6,
                                 swapped=det.swapped, label_swapped=det.label_swapped,
                                 slot_names=np.array(det.slot_names), visible=visible,
                                 scales=scales)
-    from .session import _tripose_version
-
     manifest = {
         "generator": "tripose synth", "tripose_version": _tripose_version(), "seed": int(seed),
         "cameras": rig.names, "size": list(size), "frames": int(n_frames),
