@@ -15,6 +15,7 @@ nothing unless the network was trained for identity. Degraded from the ground tr
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,8 +118,9 @@ def simulate_multi_detections(truth2d: np.ndarray, visible: np.ndarray,
     # keypoints of touching animals: boxes (with a margin) overlapping in the image
     swapped = np.zeros(vis.shape, bool)
     if n_ani > 1:
-        with np.errstate(invalid="ignore"), np.errstate(all="ignore"):
-            tv = np.where(vis[..., None], t, np.nan)
+        tv = np.where(vis[..., None], t, np.nan)
+        with warnings.catch_warnings():  # animals with nothing visible: NaN boxes, no touch
+            warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanmin(tv, axis=3), np.nanmax(tv, axis=3)  # (c, f, a, 2)
         for a in range(n_ani):
             for b in range(n_ani):
@@ -151,10 +153,9 @@ def simulate_multi_detections(truth2d: np.ndarray, visible: np.ndarray,
     mean_len = 5.5
     p_fp = false_positive_rate * n_ani / max(1e-9, (1 - false_positive_rate)) / mean_len
     for c in range(n_cams):
-        for slot_i, (s, e) in enumerate(_bursts(rng, n_frames, p_fp, 1, 10)):
-            slot = n_ani + slot_i % max(1, extra_slots)
-            if extra_slots == 0:
-                break
+        bursts = _bursts(rng, n_frames, p_fp, 1, 10)  # drawn even without slots for them
+        for slot_i, (s, e) in enumerate(bursts if extra_slots else ()):
+            slot = n_ani + slot_i % extra_slots
             free = truth[c, s:e, slot] < 0
             src_f, src_a = rng.integers(n_frames), rng.integers(n_ani)
             shape = t[c, src_f, src_a]
