@@ -164,7 +164,8 @@ def _episodes(n_frames: int, n_mice: int, rng: np.random.Generator, fps: float):
         else:  # huddle: side by side around a spot
             c = rng.normal(0, 0.3 * r_in, 2)
             spread = 0.55 * _CONTACT * (n_mice - 1)
-            perp = np.array([np.cos(a0 := rng.uniform(0, 2 * np.pi)), np.sin(a0)])
+            a0 = rng.uniform(0, 2 * np.pi)
+            perp = np.array([np.cos(a0), np.sin(a0)])
             for k in range(n_mice):
                 goal[seg, k] = c + perp * (-spread + k * 1.1 * _CONTACT)
         f = seg.stop
@@ -330,7 +331,7 @@ def _pose(chain2, tail2, s, yaw, pitch, rear, gait, moving) -> np.ndarray:
         # forepaws tuck against the chest instead of hanging in the air
         for name in ("forepaw_left", "forepaw_right"):
             j = _I[name]
-            P[j] = P[j] + rear * (0.6 * (P[_I["spine1"]] - P[j]) + np.array([0, 0, 0.0]))
+            P[j] = P[j] + rear * (0.6 * (P[_I["spine1"]] - P[j]))
     return P
 
 
