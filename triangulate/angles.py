@@ -10,7 +10,8 @@ import pandas as pd
 
 from calibration.errors import InputError
 from poses.atomic import atomic_path
-from poses.io.cells import neutralize_all
+from poses.io.anipose import INDIVIDUAL_COLUMN
+from poses.io.cells import neutralize, neutralize_all
 
 __all__ = ["joint_angles", "save_angles"]
 
@@ -44,12 +45,41 @@ def joint_angles(points3d: np.ndarray, bodyparts: Sequence[str],
 
 
 def save_angles(path: str | Path, points3d: np.ndarray, bodyparts: Sequence[str],
-                angles: Mapping[str, Sequence[str]]) -> Path:
-    """Write joint angles (degrees) as CSV, one column per angle plus ``fnum``, atomically."""
+                angles: Mapping[str, Sequence[str]],
+                individuals: Sequence[str] | None = None) -> Path:
+    """Write joint angles (degrees) as CSV, one column per angle plus ``fnum``, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    points3d : (n_frames, n_joints, 3) rig units, or with ``individuals``
+        ``(n_frames, n_individuals, n_joints, 3)``
+    bodyparts : sequence of n_joints str
+    angles : mapping name -> (a, b, c)
+    individuals : sequence of n_individuals str, optional
+        Several individuals in one table: one row per frame and individual, frame-major
+        (the layout of the pose-3d CSV), and an ``individual`` column naming each row's.
+
+    Raises
+    ------
+    InputError
+        An angle named like the ``individual`` column (with ``individuals``).
+    """
     path = Path(path)
-    df = pd.DataFrame(joint_angles(points3d, bodyparts, angles))
+    X = np.asarray(points3d)
+    n_frames = len(X)
+    if individuals is not None:
+        if INDIVIDUAL_COLUMN in angles:
+            raise InputError(f"skeleton [angles]: an angle is named {INDIVIDUAL_COLUMN!r}, "
+                             f"the column naming each row's individual; rename it")
+        X = X.reshape(n_frames * len(individuals), *X.shape[2:])  # frame-major rows
+    df = pd.DataFrame(joint_angles(X, bodyparts, angles))
     df.columns = neutralize_all(df.columns)  # no formulas in a spreadsheet's header
-    df["fnum"] = np.arange(len(points3d))
+    if individuals is None:
+        df["fnum"] = np.arange(n_frames)
+    else:
+        df["fnum"] = np.repeat(np.arange(n_frames), len(individuals))
+        df[INDIVIDUAL_COLUMN] = np.tile([neutralize(str(n)) for n in individuals], n_frames)
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, float_format="%.4f")
     return path

@@ -27,9 +27,6 @@ __all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_ses
 
 log = logging.getLogger(__name__)
 
-#: Column of the angles table naming each row's individual (when there are several).
-INDIVIDUAL_COLUMN = "individual"
-
 
 def _load_3d(src: str):
     """The 3D poses of a pose-3d CSV (every individual)."""
@@ -171,27 +168,12 @@ def save_angles_table(path: str | Path, pose, angles: dict) -> Path:
     InputError
         An angle named like the ``individual`` column.
     """
-    import pandas as pd
-
-    from poses.atomic import atomic_path
-    from poses.io.cells import neutralize, neutralize_all
-    from triangulate.angles import joint_angles, save_angles
+    from triangulate.angles import save_angles
 
     if pose.n_individuals == 1:
         return save_angles(path, pose.position[:, 0], pose.keypoints, angles)
-    if INDIVIDUAL_COLUMN in angles:
-        raise InputError(f"skeleton [angles]: an angle is named {INDIVIDUAL_COLUMN!r}, the "
-                         f"column naming each row's individual; rename it")
-    n_frames, n_ind, n_kp, _ = pose.position.shape
-    rows = pose.position.reshape(n_frames * n_ind, n_kp, 3)  # frame-major
-    df = pd.DataFrame(joint_angles(rows, pose.keypoints, angles))
-    df.columns = neutralize_all(df.columns)
-    df["fnum"] = np.repeat(np.arange(n_frames), n_ind)
-    df[INDIVIDUAL_COLUMN] = np.tile([neutralize(str(n)) for n in pose.individuals], n_frames)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.4f")
-    return path
+    return save_angles(path, pose.position, pose.keypoints, angles,
+                       individuals=pose.individuals)
 
 
 def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
