@@ -55,6 +55,11 @@ class Tracked:
     instances: np.ndarray
     camera_names: dict | None = None
 
+    @property
+    def nothing_associated(self) -> np.ndarray:
+        """``(n_frames,)`` bool: two or more instances, yet no individual seen by two views."""
+        return (self.instances >= 2) & ~self.association.seen.any(1)
+
 
 def track_inputs(rig, data, n_individuals: int, identity: str = "auto",
                  camera_names: dict | None = None, **options):
@@ -133,7 +138,7 @@ def _warnings(tracked: Tracked, n_individuals: int) -> list[str]:
             out.append(f"the cameras name different individuals "
                        f"({', '.join(f'{c}: {v}' for c, v in sets.items())}); names are "
                        f"used as identity evidence where present")
-    nothing = (tracked.instances >= 2) & ~assoc.seen.any(1)
+    nothing = tracked.nothing_associated
     if nothing.any():
         rr = runs(nothing)
         shown = ", ".join(f"{a}-{b - 1}" if b - a > 1 else f"{a}" for a, b in rr[:5])
@@ -208,8 +213,7 @@ def build_report(result, poses, tracked: Tracked | None, n_individuals: int,
             "suspected_swaps": len(ident.suspected)}
         report["association"] = {
             "frames_with_detections": int((tracked.instances > 0).sum()),
-            "frames_nothing_associated": int(((tracked.instances >= 2)
-                                              & ~assoc.seen.any(1)).sum()),
+            "frames_nothing_associated": int(tracked.nothing_associated.sum()),
             "frames_with_excess_animals": int((assoc.excess > 0).sum()),
             "options": {k: v for k, v in assoc.options.items()}}
         report["warnings"] = _warnings(tracked, n_individuals)
