@@ -53,6 +53,7 @@ def _register() -> None:
         export,
         extract_frames,
         init,
+        label,
         run,
         synth,
         train,
