@@ -16,9 +16,13 @@ from poses.atomic import atomic_path, write_text_atomic
 from poses.errors import InputError
 from poses.io.dlc import load_dlc
 
-__all__ = ["extract_frames", "extract_outliers", "outlier_scores"]
+__all__ = ["extract_frames", "extract_outliers", "outlier_scores", "write_frames",
+           "frame_image_name"]
 
 log = logging.getLogger(__name__)
+
+#: Frames read forward (decoded and dropped) rather than seeking to a frame this close.
+_GRAB_AHEAD = 120
 
 
 def _open(video: Path):
@@ -30,19 +34,69 @@ def _open(video: Path):
     return cap
 
 
-def _write_frames(video: Path, frames: list[int], out_dir: Path) -> list[Path]:
+def frame_image_name(frame: int, n_frames: int) -> str:
+    """The image name of a video frame: ``img<frame>.png``, zero-padded.
+
+    Parameters
+    ----------
+    frame : int
+        Frame number (0-based).
+    n_frames : int
+        Frames of the video (or the most of several views, so that every view names the
+        same instant alike): the padding is ``max(4, digits of n_frames)``.
+
+    Returns
+    -------
+    str
+        E.g. ``img0042.png``.
+    """
+    width = max(4, len(str(max(int(n_frames), 1))))
+    return f"img{int(frame):0{width}d}.png"
+
+
+def write_frames(video: str | Path, frames: list[int], out_dir: str | Path,
+                 n_frames: int | None = None) -> list[Path]:
+    """Write video frames as ``out_dir/img<frame>.png``; existing images are kept.
+
+    Parameters
+    ----------
+    video : str or Path
+    frames : list of int
+        Frame numbers (0-based).
+    out_dir : str or Path
+        Created when missing.
+    n_frames : int, optional
+        Basis of the zero padding (see :func:`frame_image_name`); default the video's
+        frame count.
+
+    Returns
+    -------
+    list of Path
+        The images written (sorted by frame); images already there are left untouched and
+        not listed.
+
+    Raises
+    ------
+    ValueError
+        A frame cannot be decoded (the images written so far stay).
+    """
+    video, out_dir = Path(video), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cap = _open(video)
-    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    width = max(4, len(str(max(n, 1))))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if n_frames is None else int(n_frames)
     written = []
-    for f in sorted(frames):
-        path = out_dir / f"img{f:0{width}d}.png"
+    pos = 0  # the frame the next read returns
+    for f in sorted(set(frames)):
+        path = out_dir / frame_image_name(f, n)
         if path.exists():
             log.info("keeping existing %s", path)
             continue
-        cap.set(cv2.CAP_PROP_POS_FRAMES, f)
-        ok, img = cap.read()
+        if not 0 <= f - pos <= _GRAB_AHEAD:  # seeking decodes from a keyframe: grab nearby
+            cap.set(cv2.CAP_PROP_POS_FRAMES, f)
+            pos = f
+        ok = all(cap.grab() for _ in range(f - pos))
+        ok, img = cap.read() if ok else (False, None)
+        pos = f + 1
         if not ok:
             cap.release()
             raise ValueError(f"{video}: cannot decode frame {f}; {len(written)} frame(s) "
@@ -110,7 +164,7 @@ def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: in
         if len(members):
             picked.append(index[int(rng.choice(members))])
     picked = sorted(set(picked))
-    _write_frames(video, picked, out_dir)
+    write_frames(video, picked, out_dir)
     return picked
 
 
@@ -199,7 +253,7 @@ def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Pat
         bins = np.array_split(cand, n)
         cand = np.array([rng.choice(b) for b in bins])
     frames = sorted(int(f) for f in cand)
-    _write_frames(Path(video), frames, Path(out_dir))
+    write_frames(Path(video), frames, Path(out_dir))
     lines = ["frame,low_confidence,jump,reprojection"]
     lines += [f"{f},{int(flags['low_confidence'][f])},{int(flags['jump'][f])},"
               f"{int(flags['reprojection'][f])}" for f in frames]
