@@ -337,6 +337,16 @@ def test_machinelabels_prefill(client, synth_frames):
     got = client.get(f"/api/groups/{gid}/instants/img0002.png", headers=H).json()
     assert "cam1" not in got["prefill"]
     assert not list(root.glob("*/machinelabels*.csv"))
+    # the rig's reprojections (extract-outliers) are hints at every instant, labelled or not
+    machine("reprojections-iter0.h5", 3.0)
+    got = client.get(f"/api/groups/{gid}/instants/img0002.png", headers=H).json()
+    hints = got["reprojected"]["cam1"]
+    assert {p["source"] for p in hints} == {"reprojected"} and len(hints) == n
+    for p in hints:
+        assert np.allclose([p["x"], p["y"]], px["cam1"][2, bps.index(p["bodypart"])] + 3.0)
+    assert "cam0" not in got["reprojected"]
+    assert got["points"]["cam1"] == [{"individual": "", "bodypart": "snout", "x": 1.0,
+                                      "y": 2.0, "source": "human"}]
 
 
 def test_a_real_server_serves_the_page(label_server):

@@ -41,6 +41,8 @@ __all__ = ["LabelStore", "Conflict", "BadRequest"]
 
 log = logging.getLogger(__name__)
 _ITER = re.compile(r"^machinelabels-iter(\d+)\.h5$")
+#: The rig's reprojections written beside them by ``extract-outliers`` (hints, never labels).
+_REPROJ = re.compile(r"^reprojections-iter(\d+)\.h5$")
 
 class Conflict(Exception):
     """A view's label file changed on disk since the versions the client sent.
@@ -94,9 +96,12 @@ class LabelStore:
                 self._tables[view.folder] = hit
             return hit[2]
 
-    def _prefill(self, view: View, image: str) -> list[dict]:
-        files = [(int(m.group(1)), p) for p in view.folder.glob("machinelabels-iter*.h5")
-                 if (m := _ITER.match(p.name)) and p.is_file()]
+    def _prefill(self, view: View, image: str, pattern: re.Pattern = _ITER) -> list[dict]:
+        """The newest ``<prefix>-iter<N>.h5`` file's points at ``image`` (``pattern``:
+        :data:`_ITER` for predictions, :data:`_REPROJ` for the rig's reprojections)."""
+        prefix = "machinelabels" if pattern is _ITER else "reprojections"
+        files = [(int(m.group(1)), p) for p in view.folder.glob(f"{prefix}-iter*.h5")
+                 if (m := pattern.match(p.name)) and p.is_file()]
         if not files:
             return []
         path = max(files)[1]
@@ -134,7 +139,8 @@ class LabelStore:
         """``points``, ``invisible``, ``prefill`` and ``versions`` of an instant (the GET
         body's label part), every view of the group present."""
         pairs = self.target.pairs()
-        out: dict[str, dict] = {"points": {}, "invisible": {}, "prefill": {}, "versions": {}}
+        out: dict[str, dict] = {"points": {}, "invisible": {}, "prefill": {}, "reprojected": {},
+                                "versions": {}}
         with self._lock:
             for name, view in group.views.items():
                 table = self.table(view)
@@ -154,6 +160,9 @@ class LabelStore:
                     pre = self._prefill(view, image)
                     if pre:
                         out["prefill"][name] = pre
+                hints = self._prefill(view, image, _REPROJ)
+                if hints:
+                    out["reprojected"][name] = [{**h, "source": "reprojected"} for h in hints]
                 out["versions"][name] = self.version(view)
         return out
 

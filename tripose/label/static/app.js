@@ -148,7 +148,9 @@ function renderViews() {
       return { ...p, kind: 'proposal', key: k, name: displayName(p.individual, p.bodypart), color: color(p.bodypart), current: k === ck };
     });
     const cursor = app.bodypart == null ? null : { name: displayName(app.individual, app.bodypart), color: color(app.bodypart) };
-    vc.setScene({ labels, proposals: props, curves: curves[view] || [], bones, cursor });
+    // the rig's reprojections written by extract-outliers: hints drawn as crosses
+    const hints = (c.data.reprojected?.[view] || []).map((p) => ({ ...p, color: color(p.bodypart) }));
+    vc.setScene({ labels, proposals: props, curves: curves[view] || [], bones, cursor, hints });
     vc.draw();
     const errs = labels.filter((p) => p.error != null).map((p) => p.error);
     const flagged = labels.filter((p) => p.flagged);

@@ -357,6 +357,18 @@ export class ViewCanvas {
     }
 
     this._curves(ctx, scene.curves);
+    for (const h of scene.hints || []) {
+      const [cx, cy] = this.toCanvas(h.x, h.y);
+      ctx.save();
+      ctx.globalAlpha = 0.75;
+      ctx.strokeStyle = h.color;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.moveTo(cx - 5, cy - 5); ctx.lineTo(cx + 5, cy + 5);
+      ctx.moveTo(cx - 5, cy + 5); ctx.lineTo(cx + 5, cy - 5);
+      ctx.stroke();
+      ctx.restore();
+    }
     this._skeleton(ctx, scene, pos);
     for (const p of scene.proposals) {
       const moved = this.drag && this.drag.item.kind === 'proposal' && this.drag.item.key === p.key;
