@@ -16,7 +16,7 @@ from poses.atomic import atomic_path, write_text_atomic
 from poses.errors import InputError
 from poses.io.dlc import load_dlc
 
-__all__ = ["extract_frames", "extract_outliers", "outlier_scores", "write_frames",
+__all__ = ["pick_frames", "extract_frames", "extract_outliers", "outlier_scores", "write_frames",
            "frame_image_name"]
 
 log = logging.getLogger(__name__)
@@ -108,17 +108,37 @@ def write_frames(video: str | Path, frames: list[int], out_dir: str | Path,
     return written
 
 
-def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: int = 0,
-                   max_candidates: int = 1000, resize_width: int = 30) -> list[int]:
-    """Pick ``n`` diverse frames: k-means on downsampled grey frames, one frame per cluster.
+def _frame_features(video: Path, step: int, limit: int | None,
+                    resize_width: int) -> dict[int, np.ndarray]:
+    """Downsampled grey frames of ``video``: every ``step``-th frame below ``limit`` (all
+    frames when None), streamed."""
+    cap = _open(video)
+    out, i = {}, 0
+    while limit is None or i < limit:
+        if not cap.grab():
+            break
+        if i % step == 0:
+            _, img = cap.retrieve()
+            g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+            h = max(1, round(g.shape[0] * resize_width / g.shape[1]))
+            out[i] = cv2.resize(g, (resize_width, h), interpolation=cv2.INTER_AREA).ravel()
+        i += 1
+    cap.release()
+    return out
+
+
+def pick_frames(videos: list[str | Path], n: int = 20, seed: int = 0,
+                max_candidates: int = 1000, resize_width: int = 30) -> list[int]:
+    """Pick ``n`` diverse frame numbers: k-means on downsampled grey frames, one per cluster.
+
+    Several videos (the cameras of one synchronized session) are clustered on their frames
+    side by side, so one frame number is picked for all of them.
 
     Parameters
     ----------
-    video : str or Path
-    out_dir : str or Path
-        The labeled-data folder (``<project>/labeled-data/<video stem>``).
+    videos : list of paths
+        One video, or every camera's (the shortest bounds the frame numbers).
     n : int
-        Frames to pick.
     seed : int
     max_candidates : int
         Frames read (evenly spaced) for clustering.
@@ -130,28 +150,21 @@ def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: in
     list of int
         Frame numbers picked (sorted).
     """
-    video, out_dir = Path(video), Path(out_dir)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    cap = _open(video)
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    totals = []
+    for v in videos:
+        cap = _open(Path(v))
+        totals.append(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+        cap.release()
+    total = min(totals)
     step = max(1, total // max_candidates) if total > 0 else 1
-    feats, index, i = [], [], 0
-    while True:
-        ok = cap.grab()
-        if not ok:
-            break
-        if i % step == 0:
-            _, img = cap.retrieve()
-            g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-            h = max(1, round(g.shape[0] * resize_width / g.shape[1]))
-            feats.append(cv2.resize(g, (resize_width, h), interpolation=cv2.INTER_AREA).ravel())
-            index.append(i)
-        i += 1
-    cap.release()
-    if not feats:
-        raise ValueError(f"{video}: no frame could be decoded")
-    x = np.asarray(feats, np.float64)
+    limit = total if total > 0 and len(videos) > 1 else None
+    per_video = [_frame_features(Path(v), step, limit, resize_width) for v in videos]
+    index = sorted(set.intersection(*(set(f) for f in per_video)))
+    if not index:
+        raise ValueError(f"{videos[0]}: no frame could be decoded")
+    x = np.asarray([np.concatenate([f[i] for f in per_video]) for i in index], np.float64)
     x = (x - x.mean(axis=0)) / 255.0
     k = min(n, len(x))
     rng = np.random.default_rng(seed)
@@ -163,7 +176,26 @@ def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: in
         members = np.flatnonzero(labels == c)
         if len(members):
             picked.append(index[int(rng.choice(members))])
-    picked = sorted(set(picked))
+    return sorted(set(picked))
+
+
+def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: int = 0,
+                   max_candidates: int = 1000, resize_width: int = 30) -> list[int]:
+    """Pick ``n`` diverse frames of a video (:func:`pick_frames`) and write them.
+
+    Parameters
+    ----------
+    video : str or Path
+    out_dir : str or Path
+        The labeled-data folder (``<project>/labeled-data/<video stem>``).
+    n, seed, max_candidates, resize_width : see :func:`pick_frames`
+
+    Returns
+    -------
+    list of int
+        Frame numbers picked (sorted).
+    """
+    picked = pick_frames([video], n, seed, max_candidates, resize_width)
     write_frames(video, picked, out_dir)
     return picked
 

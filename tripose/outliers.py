@@ -378,3 +378,45 @@ def extract_session_outliers(session_dir: str | Path, out: str | Path | None = N
     _write_csv(out_dir / OUTLIERS_CSV, rows[list(COLUMNS)])
     log.debug("session %s: %d outlier frames into %s", session.name, len(picked), out_dir)
     return result
+
+
+def extract_session_frames(session_dir: str | Path, out: str | Path | None = None,
+                           n: int = 20, seed: int = 0) -> tuple[list[int], Path]:
+    """Pick ``n`` diverse instants of a session and write them for every camera.
+
+    The cameras' frames are clustered side by side (:func:`pose2d.extract.pick_frames`), so
+    each picked frame number is one instant: ``OUT/<cam>/img<frame>.png`` for every camera,
+    the layout ``tripose label SESSION`` opens as one multi-view group. Existing images are
+    kept.
+
+    Parameters
+    ----------
+    session_dir : path
+        ``PROJECT/<session>`` with ``videos-raw/<cam>.*``.
+    out : path, optional
+        Default ``SESSION/labeled-data``.
+    n : int
+    seed : int
+
+    Returns
+    -------
+    frames : list of int
+    out : Path
+    """
+    from pose2d.extract import pick_frames, write_frames
+
+    if n < 1:
+        raise InputError(f"-n must be at least 1, got {n}")
+    _, session = open_session(session_dir)
+    cams = session.cameras
+    missing = [c for c in cams if c not in session.videos or not session.videos[c].is_file()]
+    if missing:
+        raise InputError(f"session {session.name}: no video for camera(s) {missing} in "
+                         f"{session.root / 'videos-raw'}")
+    out = Path(out) if out is not None else session.root / "labeled-data"
+    videos = [session.videos[c] for c in cams]
+    frames = pick_frames(videos, n=n, seed=seed)
+    n_frames = min(video_frame_count(v) for v in videos)
+    for cam, video in zip(cams, videos, strict=True):
+        write_frames(video, frames, out / cam, n_frames=n_frames)
+    return frames, out

@@ -291,3 +291,28 @@ def test_bad_inputs_are_one_line(project, tmp_path, capsys):
     line = _error_line(capsys)
     assert "cam2" in line and "--steps analyze" in line
     assert not (copy / "S" / "labeled-data").exists()   # refused before any work
+
+
+def test_extract_frames_of_a_session_writes_each_instant_for_every_camera(project, tmp_path):
+    import cv2
+
+    from tripose.label.target import discover
+
+    copy = _copy(project, tmp_path / "copy")
+    assert main(["extract-frames", str(copy / "S"), "-n", "4", "--seed", "1"]) == 0
+    names = {cam: sorted(p.name for p in (copy / "S" / "labeled-data" / cam).glob("img*.png"))
+             for cam in CAMS}
+    assert len(names["cam0"]) == 4 and all(v == names["cam0"] for v in names.values())
+    frame = int(names["cam2"][1][3:-4])
+    cap = cv2.VideoCapture(str(copy / "S" / "videos-raw" / "cam2.mp4"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+    ok, img = cap.read()
+    assert ok
+    np.testing.assert_array_equal(cv2.imread(str(copy / "S" / "labeled-data" / "cam2" /
+                                                 names["cam2"][1])), img)
+    # one multi-view group in the labeling app, every camera a view of each instant
+    group = next(iter(discover(copy / "S").groups.values()))
+    assert sorted(group.views) == CAMS
+    # a video still needs -o; bad -n is one line
+    assert main(["extract-frames", str(copy / "S" / "videos-raw" / "cam0.mp4")]) == 2
+    assert main(["extract-frames", str(copy / "S"), "-n", "0"]) == 2

@@ -11,13 +11,29 @@ from ..cli import app
 
 @app.command("extract-frames")
 def extract_frames(
-    video: Path = typer.Argument(..., help="Video to pick frames from."),
-    out: Path = typer.Option(..., "-o", "--out", help="labeled-data folder to write "
-                             "img<frame>.png into."),
+    video: Path = typer.Argument(..., metavar="VIDEO|SESSION", help="Video to pick frames "
+                                 "from, or a project session folder (PROJECT/<session>): its "
+                                 "cameras clustered together, each instant written for every "
+                                 "camera."),
+    out: Path = typer.Option(None, "-o", "--out", help="labeled-data folder to write "
+                             "img<frame>.png into (required with a video; session: default "
+                             "SESSION/labeled-data, one folder per camera)."),
     n: int = typer.Option(20, "-n", "--n-frames", help="Frames to pick."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Pick diverse frames (k-means over downsampled frames, DeepLabCut-style)."""
+    if n < 1:
+        raise typer.BadParameter(f"must be at least 1, got {n}", param_hint="-n")
+    if video.is_dir():
+        from ..outliers import extract_session_frames
+
+        frames, where = extract_session_frames(video, out, n=n, seed=seed)
+        typer.echo(f"picked {len(frames)} instants of session {video.name} into "
+                   f"{where}/<camera>/")
+        return
+    if out is None:
+        raise typer.BadParameter("is required with a video (the labeled-data folder to "
+                                 "write into)", param_hint="-o/--out")
     from pose2d.extract import extract_frames as run
 
     frames = run(video, out, n=n, seed=seed)
