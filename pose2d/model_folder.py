@@ -15,6 +15,7 @@ Weights are plain state dicts, read with ``torch.load(weights_only=True)`` (no p
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -64,7 +65,37 @@ def read_settings(model_dir: str | Path) -> dict:
     for key in ("backbone", "bodyparts", "stride", "locref_scale"):
         if key not in s:
             raise ValueError(f"{path}: missing field {key!r}; retrain the model")
+    _check_values(s, path)
     return s
+
+
+def _positive(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
+def _check_values(s: dict, path: Path) -> None:
+    """Refuse impossible settings before they give silently wrong keypoints."""
+    from .model import BACKBONES, OUTPUT_STRIDE
+
+    def bad(key: str, want: str) -> ValueError:
+        return ValueError(f"{path}: {key} = {s.get(key)!r} is impossible ({want}); restore "
+                          f"the file or retrain the model")
+
+    if s["backbone"] not in BACKBONES:
+        raise bad("backbone", f"one of {', '.join(BACKBONES)}")
+    bp = s["bodyparts"]
+    if (not isinstance(bp, list) or not bp or not all(isinstance(b, str) and b for b in bp)
+            or len(set(bp)) != len(bp)):
+        raise bad("bodyparts", "a non-empty list of distinct names")
+    if s["stride"] != OUTPUT_STRIDE:
+        raise bad("stride", f"the network's output stride is {OUTPUT_STRIDE}")
+    for key in ("locref_scale", "sigma", "radius"):
+        if key in s and not _positive(s[key]):
+            raise bad(key, "a positive number of pixels")
+    pc = s.get("pcutoff", 0.5)
+    if isinstance(pc, bool) or not isinstance(pc, (int, float)) or not 0 <= pc <= 1:
+        raise bad("pcutoff", "a likelihood within [0, 1]")
 
 
 def save_state(path: str | Path, state: dict) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -66,3 +67,24 @@ def test_analyze_refuses_before_loading_the_model(tmp_path, capsys, case, needle
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("key, value", [("stride", 0), ("locref_scale", -7.2),
+                                        ("bodyparts", []), ("bodyparts", ["a", "a"]),
+                                        ("pcutoff", 2.0), ("backbone", "vgg"),
+                                        ("sigma", float("nan"))])
+def test_impossible_model_settings_are_refused_before_analysis(tmp_path, capsys, key, value):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "sample_data" / "model", model)
+    s = json.loads((model / "model.json").read_text())
+    s[key] = value
+    (model / "model.json").write_text(json.dumps(s))
+    video = tmp_path / "v.avi"
+    write_video(video, n=3)
+    assert main(["analyze", "--model", str(model), "-o", str(tmp_path / "out"), str(video)]) == 2
+    err = capsys.readouterr().err
+    assert "model.json" in err and key in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "v.h5").exists()
