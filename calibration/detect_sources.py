@@ -188,14 +188,41 @@ def all_cached(sources: list[CameraSource], board: Board, step: int,
     return all(p is not None and p.exists() for p in paths)
 
 
+def _read_cache(path: Path, name: str, board: Board) -> Detections | None:
+    """A camera's cached detections, or None (with a warning) when the file is damaged or
+    does not fit the board: the caller then detects again and rewrites it."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as zf:  # every member's CRC checked before numpy reads
+            bad = zf.testzip()
+            if bad is not None:
+                raise ValueError(f"member {bad} is corrupt")
+        with np.load(path, allow_pickle=False) as z:
+            size = tuple(int(v) for v in z["image_size"])
+            ids, corners = np.asarray(z["frame_ids"]), np.asarray(z["corners"], float)
+            variant = Variant(*map(bool, z["variant"]))
+        if (len(size) != 2 or corners.ndim != 3 or corners.shape[1:] != (board.n_corners, 2)
+                or ids.shape != (len(corners),)):
+            raise ValueError(f"arrays of shapes {ids.shape}, {corners.shape} do not fit the "
+                             f"board's {board.n_corners} corners")
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile,
+            zlib.error) as exc:
+        log.warning("detection cache %s cannot be read (%s); detecting camera %s again",
+                    path, exc, name)
+        return None
+    return Detections(name, size, ids.astype(int), corners, variant)
+
+
 def _detect_cached(source: CameraSource, board: Board, step: int,
                    cache_dir: Path | None, sample: tuple = ("all", 1.0),
                    decode_threads: int = 0, pool: _DetectPool | None = None) -> Detections:
     path = _cache_path(source, board, step, cache_dir, sample)
     if path is not None and path.exists():
-        z = np.load(path)
-        return Detections(source.name, tuple(int(v) for v in z["image_size"]),
-                          z["frame_ids"], z["corners"], Variant(*map(bool, z["variant"])))
+        cached = _read_cache(path, source.name, board)
+        if cached is not None:
+            return cached
     d = detect_source(source, board, step, sample=sample[0], motion_threshold=sample[1],
                       decode_threads=decode_threads, pool=pool)
     if path is not None:
