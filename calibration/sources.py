@@ -83,6 +83,12 @@ class CameraSource:
                 img = cv2.imread(str(self.files[k]), cv2.IMREAD_GRAYSCALE)
                 if img is None:
                     raise InputError(f"camera {self.name!r}: cannot read image {self.files[k]}")
+                if (img.shape[1], img.shape[0]) != tuple(self.image_size):
+                    w, h = self.image_size
+                    raise InputError(
+                        f"camera {self.name!r}: image {self.files[k]} is "
+                        f"{img.shape[1]}x{img.shape[0]} but {self.files[0].name} is {w}x{h}; "
+                        f"one camera's images must share one size (move the odd ones out)")
                 yield int(self.frame_ids[k]), img
             return
         yield from video_frames(self.path, self.name, step, self.image_size,

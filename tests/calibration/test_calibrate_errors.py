@@ -158,3 +158,28 @@ def test_variants_detected_automatically(tmp_path, caplog, inverted, mirrored, d
     if mirrored:
         proj[:, 0] = w - 1 - proj[:, 0]
     assert np.median(np.linalg.norm(corners - proj, axis=-1)) < 1.0
+
+
+def test_images_of_different_sizes_in_one_camera_are_refused(tmp_path):
+    import cv2
+
+    board = Board("charuco", 7, 5, 10.0, 7.0, "DICT_4X4_50")
+    img = board.render(60)
+    for cam in ("a", "b"):
+        (tmp_path / cam).mkdir()
+        for k in range(3):
+            cv2.imwrite(str(tmp_path / cam / f"f{k}.png"), img)
+    odd = cv2.resize(img, None, fx=0.5, fy=0.5)
+    cv2.imwrite(str(tmp_path / "b" / "f2.png"), odd)
+    out = tmp_path / "calibration.toml"
+    toml = tmp_path / "board.toml"
+    toml.write_text("type='charuco'\nsquares_x=7\nsquares_y=5\nsquare_length=10\n"
+                    "marker_length=7\ndictionary='DICT_4X4_50'\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tripose", "calibrate", "--board", str(toml), "-o", str(out),
+         str(tmp_path / "a"), str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    h, w = img.shape[:2]
+    assert (f"camera 'b': image {tmp_path / 'b' / 'f2.png'} is {odd.shape[1]}x{odd.shape[0]} "
+            f"but f0.png is {w}x{h}") in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
