@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,41 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
+def _prefix(path: Path) -> str:
+    """Start of the temporaries of ``path``: hidden, named after it, this host's."""
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40]
+    return f".{path.name}.tripose-{host}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its file
+    return True
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the temporaries of ``path`` that a killed run of this host left behind (their
+    process is gone); another host's, or a live process's, are kept."""
+    prefix = _prefix(path)
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                os.unlink(entry.path)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -48,11 +84,15 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     suffix : str, optional
         Suffix of the temporary file (defaults to the target's, so writers that pick a
         format from the extension keep working).
+
+    Temporaries are named ``.<name>.tripose-<host>-<pid>-<random><suffix>``; those of the
+    same target left by a killed process of this host are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix,
+        prefix=f"{_prefix(path)}{os.getpid()}-", suffix=path.suffix if suffix is None else suffix,
         dir=path.parent,
     )
     os.close(fd)
