@@ -155,7 +155,8 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
     ------
     ValueError
         The video cannot be opened, or stops decoding before its announced frame count
-        (the frames analyzed so far are written first).
+        (the frames analyzed so far are written first, to ``<stem>.partial.h5/.csv``: an
+        earlier output at ``out_h5`` is kept).
     """
     import time
 
@@ -196,12 +197,20 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
         xy, conf = filter_track(xy, conf, method=filter)
     if n == 0:  # nothing to keep: write no empty table that a rerun would skip
         raise ValueError(f"{video}: no frame could be decoded; check the file")
-    write_analysis(out_h5, analysis_poses(xy, conf, bodyparts, scorer, camera=video.stem,
+    out_h5 = Path(out_h5)
+    cut = bool(expected) and n < expected - 2  # containers may over-announce by a frame or two
+    # a cut-short analysis never takes the output's name: an earlier complete output stays,
+    # and a rerun does not skip the video as done
+    target = out_h5.with_name(f"{out_h5.stem}.partial{out_h5.suffix}") if cut else out_h5
+    write_analysis(target, analysis_poses(xy, conf, bodyparts, scorer, camera=video.stem,
                                           fps=video_fps))
-    if expected and n < expected - 2:  # containers may over-announce by a frame or two
+    if cut:
+        kept = (f"{out_h5.name} is left as it was" if out_h5.exists()
+                else f"{out_h5.name} is not written")
         raise ValueError(f"{video}: decoding stopped at frame {n} of {expected}; the {n} "
-                         f"frames analyzed so far are in {out_h5}; re-encode the video "
-                         f"(e.g. ffmpeg -i in.mp4 -c:v libx264 out.mp4) to analyze the rest")
+                         f"frames analyzed so far are in {target} ({kept}); re-encode the "
+                         f"video (e.g. ffmpeg -i in.mp4 -c:v libx264 out.mp4) to analyze the "
+                         f"rest")
     return {"video": str(video), "output": str(out_h5), "n_frames": n,
             "fps": n / elapsed if elapsed > 0 else None}
 

@@ -58,10 +58,26 @@ def test_truncated_video_keeps_frames_so_far(tiny_model, tmp_path):
     write_video(video, n=40)
     data = video.read_bytes()
     video.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"decoding stopped at frame \d+ of 40"):
+    with pytest.raises(ValueError, match=r"decoding stopped at frame \d+ of 40.*cut.partial.h5 "
+                       r"\(cut.h5 is not written\)"):
         analyze_videos(tiny_model, [video], tmp_path / "out", progress=False)
-    df = pd.read_hdf(tmp_path / "out" / "cut.h5")
+    df = pd.read_hdf(tmp_path / "out" / "cut.partial.h5")
     assert 0 < len(df) < 40
+    assert not (tmp_path / "out" / "cut.h5").exists()  # a rerun does not skip it as done
+
+
+def test_overwrite_with_a_video_now_cut_short_keeps_the_complete_output(tiny_model, tmp_path):
+    video = tmp_path / "v.avi"
+    write_video(video, n=40)
+    analyze_videos(tiny_model, [video], tmp_path / "out", progress=False)
+    complete = (tmp_path / "out" / "v.h5").read_bytes(), (tmp_path / "out" / "v.csv").read_bytes()
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"v.partial.h5 \(v.h5 is left as it was\)"):
+        analyze_videos(tiny_model, [video], tmp_path / "out", overwrite=True, progress=False)
+    assert (tmp_path / "out" / "v.h5").read_bytes() == complete[0]
+    assert (tmp_path / "out" / "v.csv").read_bytes() == complete[1]
+    assert 0 < len(pd.read_hdf(tmp_path / "out" / "v.partial.h5")) < 40
 
 
 def test_missing_video_and_model(tiny_model, tmp_path):
