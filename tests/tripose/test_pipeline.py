@@ -356,3 +356,17 @@ def test_render_step_skipped_without_pyvista(given, monkeypatch):
     assert not (given / "A/videos-3d/A.mp4").exists()
     part = render_stage(given, given / "demo-out", None, np.zeros((2, 3, 3)), None, None)
     assert part["status"] == "viz3d unavailable" and "pyvista" in part["reason"]
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("reference_point", '"tail_tip"', "tail_tip"),
+    ("axes", '["x:shoulder:nosuch"]', "nosuch"),
+    ("axes", '["w:shoulder:elbow"]', "AXIS:FROM:TO"),
+    ("lowpass_hz", "80.0", "80"),
+])
+def test_filter_settings_checked_before_any_step(given, capsys, key, value, needle):
+    _set(given / "config.toml", "filter", key, value)
+    assert main(["run", str(given), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: config.toml") and needle in err[0]
+    assert not (given / "A" / "pose-3d").exists()  # nothing ran

@@ -318,6 +318,7 @@ def open_project(root: str | Path) -> Project:
             if section == "calibration" and not project.calibrations:
                 continue  # no calibration to compute: the board is not needed
             raise InputError(f"{section}.{key}: file {project.path(value)} does not exist")
+    _check_filter(project)
     if not cfg["triangulation"]["truncate"]:
         for s in project.sessions:
             check_video_lengths(s)
@@ -325,3 +326,29 @@ def open_project(root: str | Path) -> Project:
     if model and not cfg["pose2d"]["pose_2d_dir"] and not project.path(model).is_dir():
         raise InputError(f"pose2d.model: folder {project.path(model)} does not exist")
     return project
+
+
+def _check_filter(project: Project) -> None:
+    """The [filter] settings checked against the skeleton and fps before any step runs (the
+    filter step comes after the expensive ones)."""
+    f = project.config["filter"]
+    if not (f["fill_gaps"] or f["lowpass_hz"] or f["axes"] or f["reference_point"]):
+        return
+    from triangulate.postprocess import check_post_steps
+
+    from .work import _axis, load_skeleton_spec
+
+    spec = project.config["project"]["skeleton"]
+    spec = spec if isinstance(spec, dict) else project.path(spec)
+    try:
+        keypoints = load_skeleton_spec(spec).bodyparts
+    except (InputError, OSError, ValueError):
+        return  # reported by the steps that read the skeleton
+    try:
+        check_post_steps(keypoints, f["fill_gaps"], f["lowpass_hz"] or None,
+                         project.config["project"]["fps"],
+                         [_axis(a) for a in f["axes"]] or None, f["reference_point"] or None)
+    except InputError as exc:
+        msg = str(exc)
+        raise InputError(msg if msg.startswith("config.toml") else
+                         f"config.toml [filter]: {msg}") from None
