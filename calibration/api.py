@@ -238,6 +238,40 @@ def _warm_bundle_kernel() -> None:
         log.debug("could not pre-load the bundle adjustment kernel", exc_info=True)
 
 
+def check_options(step: int = 1, n_jobs: int | None = None, sample: str = "all",
+                  motion_threshold: float = 1.0, distortion_model: str = "k1k2p1p2",
+                  max_views: int = 150, outlier_threshold_px: float = 4.0, **_) -> None:
+    """Refuse option values that would fail (or silently misbehave) after the detection.
+
+    Raises
+    ------
+    InputError
+        Naming the option and the values it takes.
+    """
+    from .intrinsics import DISTORTION_MODELS
+    from .sampling import SAMPLING
+
+    def whole(v) -> bool:
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if not whole(step) or step < 1:
+        raise InputError(f"step must be a whole number >= 1, got {step!r}")
+    if n_jobs is not None and (not whole(n_jobs) or (n_jobs < 1 and n_jobs != -1)):
+        raise InputError(f"jobs must be at least 1 (or -1: every core), got {n_jobs!r}")
+    if sample not in SAMPLING:
+        raise InputError(f"sample must be {' or '.join(SAMPLING)}, got {sample!r}")
+    if not np.isfinite(motion_threshold) or motion_threshold < 0:
+        raise InputError(f"motion_threshold must be a grey-level difference >= 0, got "
+                         f"{motion_threshold!r}")
+    if distortion_model not in DISTORTION_MODELS:
+        raise InputError(f"unknown distortion model {distortion_model!r}; choose one of "
+                         f"{list(DISTORTION_MODELS)}")
+    if not whole(max_views) or max_views < 1:
+        raise InputError(f"max_views must be at least 1, got {max_views!r}")
+    if not np.isfinite(outlier_threshold_px) or outlier_threshold_px <= 0:
+        raise InputError(f"outlier_threshold_px must be > 0, got {outlier_threshold_px!r}")
+
+
 def calibrate(
     inputs: Sequence[str | Path],
     board: Board,
@@ -285,6 +319,7 @@ def calibrate(
         ``reprojection_median_px``, ``reprojection_rmse_px``, per-camera figures and the
         co-visibility counts.
     """
+    check_options(step, n_jobs, sample, motion_threshold, **options)
     sources = parse_inputs(inputs)
     warm = None
     if not all_cached(sources, board, step, cache_dir, sample, motion_threshold):

@@ -228,12 +228,15 @@ def _detect_cached(source: CameraSource, board: Board, step: int,
     if path is not None:
         from poses.atomic import atomic_path
 
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            v = d.variant
-            np.savez_compressed(fh, image_size=np.array(d.image_size), frame_ids=d.frame_ids,
-                                corners=d.corners,
-                                variant=np.array([v.legacy, v.inverted, v.mirrored,
-                                                  v.low_contrast]))
+        try:
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                v = d.variant
+                np.savez_compressed(fh, image_size=np.array(d.image_size),
+                                    frame_ids=d.frame_ids, corners=d.corners,
+                                    variant=np.array([v.legacy, v.inverted, v.mirrored,
+                                                      v.low_contrast]))
+        except (InputError, OSError) as exc:  # a cache is an optimisation: go on without
+            log.warning("camera %s: detections not cached (%s)", source.name, exc)
     return d
 
 

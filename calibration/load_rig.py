@@ -21,10 +21,14 @@ _REQUIRED = ("size", "matrix", "distortions", "rotation", "translation")
 def _read_toml(path: Path) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"calibration file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"calibration file {path} is a folder; give its calibration.toml")
     try:
         return toml.load(path)
     except (toml.TomlDecodeError, UnicodeDecodeError, IndexError) as exc:
         raise InputError(f"calibration file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read calibration file {path}: {exc.strerror or exc}") from None
 
 
 def _ordered_tables(data: dict, where: str) -> list[tuple[str, dict]]:
@@ -54,6 +58,12 @@ def _camera_from_table(key: str, table: dict, where: str) -> Camera:
             f"{list(_REQUIRED)} (and optionally name, fisheye)"
         )
     name = str(table.get("name", key))
+    for k in _REQUIRED:
+        try:
+            np.asarray(table[k], dtype=np.float64)
+        except (ValueError, TypeError):
+            raise InputError(f"{where}, camera table [{key}]: {k} must hold numbers, got "
+                             f"{str(table[k])[:60]!r}") from None
     rotation = np.asarray(table["rotation"], dtype=np.float64)
     try:
         cam = Camera(

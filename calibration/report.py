@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poses.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, make_folder, write_text_atomic
 
 from .rotation import rodrigues_to_matrix
 
@@ -129,8 +129,7 @@ def write_report(result, out_dir: str | Path) -> Path:
     Path
         The ``report.json`` file; its ``pictures`` key lists the PNG files.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir, "report folder")
     pics = {
         "coverage": plot_coverage(result, out / "coverage.png").name,
         "rig": plot_rig(result, out / "rig.png").name,

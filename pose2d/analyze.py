@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from poses.atomic import check_output, check_output_folder
 from poses.errors import InputError
 from poses.io.dlc import save_dlc
 from poses.model import DEFAULT_INDIVIDUAL, Poses
@@ -164,6 +165,10 @@ def analyze_video(predictor: Predictor, video: str | Path, out_h5: str | Path,
     if not video.is_file():
         raise FileNotFoundError(f"video {video} does not exist")
     cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        cap.release()
+        raise InputError(f"cannot open video {video}; check the file and that OpenCV's ffmpeg "
+                         f"can decode it")
     expected = _frame_count(cap)
     video_fps = _video_fps(cap)
     cap.release()
@@ -227,8 +232,9 @@ def check_videos(videos: list, out_dir: str | Path, filter: str | None = None) -
     Raises
     ------
     InputError
-        An unknown ``filter`` (naming ``--filter``), or two videos whose outputs
-        ``out_dir/<stem>.h5`` would be the same file.
+        An unknown ``filter`` (naming ``--filter``), two videos whose outputs
+        ``out_dir/<stem>.h5`` would be the same file, or outputs that cannot be written (the
+        folder is a file or read-only, an output is a folder or a link).
     FileNotFoundError
         A video that does not exist.
     """
@@ -245,6 +251,10 @@ def check_videos(videos: list, out_dir: str | Path, filter: str | None = None) -
             raise InputError(f"videos {paths} share the name {stem!r}: both would be written "
                              f"to {Path(out_dir) / (stem + '.h5')}; rename one, or analyze "
                              f"them into different folders")
+    check_output_folder(out_dir, "output folder (-o)")
+    for stem in by_stem:
+        for suffix in (".h5", ".csv"):
+            check_output(Path(out_dir) / f"{stem}{suffix}")
 
 
 def analyze_videos(model_dir: str | Path, videos: list, out_dir: str | Path,

@@ -128,13 +128,30 @@ def read_dlc_config(path: str | Path) -> dict:
     -------
     dict
         At least ``bodyparts`` (list of str) and ``scorer`` (str) when present in the file.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is not valid YAML, is not a mapping, or its ``bodyparts``
+        is not a non-empty list.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the DeepLabCut config {path}: {exc}") from None
     try:
         import yaml  # type: ignore[import-untyped]
 
-        cfg = yaml.safe_load(text) or {}
+        try:
+            cfg = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            first = " ".join(str(exc).split())[:200]
+            raise InputError(f"{path} is not valid YAML ({first}); fix the DeepLabCut "
+                             f"config") from None
+        if not isinstance(cfg, dict):
+            raise InputError(f"{path}: expected a DeepLabCut config (key: value pairs), got "
+                             f"a YAML {type(cfg).__name__}")
     except ImportError:
         cfg, key = {}, None
         for raw in text.splitlines():
@@ -154,7 +171,7 @@ def read_dlc_config(path: str | Path) -> dict:
                 cfg[key].append(item[2:].strip().strip("'\""))
     bp = cfg.get("bodyparts")
     if bp is not None and (not isinstance(bp, list) or not bp):
-        raise ValueError(f"{path}: 'bodyparts' must be a non-empty list, got {bp!r}; for "
+        raise InputError(f"{path}: 'bodyparts' must be a non-empty list, got {bp!r}; for "
                          f"multi-animal projects use 'multianimalbodyparts' (not supported)")
     return cfg
 

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from poses.atomic import atomic_path, write_json_atomic
+from poses.errors import InputError
 
 from .dataset import LabeledFrames, load_labeled_data
 from .inference import Predictor
@@ -95,6 +96,10 @@ def evaluate(model_dir: str | Path, data: str | Path | LabeledFrames | None = No
     dict
         The content of ``evaluation.json``.
     """
+    if pcutoff is not None and not (isinstance(pcutoff, (int, float)) and 0 <= pcutoff <= 1):
+        raise InputError(f"pcutoff must be a likelihood within [0, 1], got {pcutoff!r}")
+    if isinstance(pictures, bool) or not isinstance(pictures, int) or pictures < 0:
+        raise InputError(f"pictures must be a number of test frames >= 0, got {pictures!r}")
     model_dir = Path(model_dir)
     net, s = load_model(model_dir)
     split_path = model_dir / "split.json"
@@ -137,8 +142,10 @@ def evaluate(model_dir: str | Path, data: str | Path | LabeledFrames | None = No
             for k in range(min(pictures, len(frames))):
                 img = draw_prediction(frames.images[k], xy[k], conf[k], frames.points2d[k], pcut)
                 name = frames.names[k].replace("/", "_").replace("#", "_")
-                with atomic_path(folder / f"{Path(name).stem}.png") as tmp:
-                    cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                png = folder / f"{Path(name).stem}.png"
+                with atomic_path(png) as tmp:
+                    if not cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
+                        raise InputError(f"cannot write {png} (is the disk full?)")
             result["pictures"] = str(folder)
     result["per_bodypart"] = per_bp
     hist = model_dir / "history.json"

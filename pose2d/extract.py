@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from poses.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, check_output_folder, make_folder, write_text_atomic
 from poses.errors import InputError
 from poses.io.dlc import load_dlc
 
@@ -81,7 +81,7 @@ def write_frames(video: str | Path, frames: list[int], out_dir: str | Path,
         A frame cannot be decoded (the images written so far stay).
     """
     video, out_dir = Path(video), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir, "labeled-data folder (-o)")
     cap = _open(video)
     n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if n_frames is None else int(n_frames)
     written = []
@@ -102,7 +102,10 @@ def write_frames(video: str | Path, frames: list[int], out_dir: str | Path,
             raise ValueError(f"{video}: cannot decode frame {f}; {len(written)} frame(s) "
                              f"written to {out_dir} so far")
         with atomic_path(path) as tmp:
-            cv2.imwrite(str(tmp), img)
+            if not cv2.imwrite(str(tmp), img):
+                cap.release()
+                raise InputError(f"cannot write {path} (is the disk full?); {len(written)} "
+                                 f"frame(s) written to {out_dir} so far")
         written.append(path)
     cap.release()
     return written
@@ -194,7 +197,13 @@ def extract_frames(video: str | Path, out_dir: str | Path, n: int = 20, seed: in
     -------
     list of int
         Frame numbers picked (sorted).
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` cannot be created or written (checked before the video is read).
     """
+    check_output_folder(out_dir, "labeled-data folder (-o)")
     picked = pick_frames([video], n, seed, max_candidates, resize_width)
     write_frames(video, picked, out_dir)
     return picked
@@ -234,6 +243,18 @@ def outlier_scores(xy: np.ndarray, conf: np.ndarray, pcutoff: float = 0.6,
     return {"low_confidence": low, "jump": jump, "reprojection": rep, "any": low | jump | rep}
 
 
+def _check_outlier_options(n: int, pcutoff: float, jump_px: float,
+                           max_reprojection_px: float) -> None:
+    """Refuse impossible thresholds before any file is read (NaN would flag nothing)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n (frames to write) must be at least 1, got {n!r}")
+    if not 0 <= pcutoff <= 1:
+        raise InputError(f"pcutoff must be a likelihood within [0, 1], got {pcutoff!r}")
+    for name, v in (("jump_px", jump_px), ("max_reprojection_px", max_reprojection_px)):
+        if not (np.isfinite(v) and v > 0):
+            raise InputError(f"{name} must be a positive number of pixels, got {v!r}")
+
+
 def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Path, n: int = 20,
                      pcutoff: float = 0.6, jump_px: float = 30.0,
                      pose3d_csv: str | Path | None = None, max_reprojection_px: float = 15.0,
@@ -256,7 +277,15 @@ def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Pat
     -------
     list of int
         Frame numbers written; ``out_dir/outliers.csv`` lists them with their reasons.
+
+    Raises
+    ------
+    InputError
+        Impossible thresholds or ``n``, an ``out_dir`` that cannot be written (both checked
+        before any file is read), or an analysis or pose-3d file that cannot be read.
     """
+    _check_outlier_options(n, pcutoff, jump_px, max_reprojection_px)
+    check_output_folder(out_dir, "labeled-data folder (-o)")
     table = load_dlc(analysis)
     if table.attrs.get("labels"):
         raise InputError(f"{analysis} has no likelihood column; pass analysis output, not "
@@ -270,10 +299,14 @@ def extract_outliers(video: str | Path, analysis: str | Path, out_dir: str | Pat
     if pose3d_csv is not None:
         import pandas as pd
 
-        df = pd.read_csv(pose3d_csv)
+        try:
+            df = pd.read_csv(pose3d_csv)
+        except (OSError, ValueError) as exc:  # pandas' parser and decoding errors
+            raise InputError(f"cannot read {pose3d_csv} as an anipose pose-3d CSV: "
+                             f"{' '.join(str(exc).split())[:160]}") from None
         cols = [c for c in df.columns if str(c).endswith("_error")]
         if not cols:
-            raise ValueError(f"{pose3d_csv} has no '<bodypart>_error' column; expected an "
+            raise InputError(f"{pose3d_csv} has no '<bodypart>_error' column; expected an "
                              f"anipose pose-3d CSV")
         rep = np.full(len(xy), np.nan)
         m = min(len(rep), len(df))

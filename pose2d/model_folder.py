@@ -54,8 +54,13 @@ def read_settings(model_dir: str | Path) -> dict:
                                 f"train one with `tripose train --data DATA --out {model_dir}`")
     try:
         s = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}); retrain the model") from exc
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(s, dict):
+        raise ValueError(f"{path}: expected a JSON object of settings, got a "
+                         f"{type(s).__name__}; retrain the model")
     if s.get("format") != FORMAT:
         raise ValueError(f"{path}: format {s.get('format')!r}, expected {FORMAT!r}; this "
                          f"folder was not written by tripose train")
@@ -113,7 +118,8 @@ def load_state(path: str | Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or pickled files
-        raise ValueError(f"cannot load {path} as a state dict ({type(exc).__name__}: {exc}); "
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ValueError(f"cannot load {path} as a state dict ({type(exc).__name__}: {first}); "
                          f"expected a file written by torch.save(state_dict)") from exc
 
 

@@ -87,7 +87,7 @@ def burst_mask(rng: np.random.Generator, shape: tuple[int, int, int], rate: floa
     lengths = rng.integers(1, max_len + 1, size=shape)
     mask = np.zeros(shape, bool)
     # spread each start over its run length, vectorized over run offsets
-    for k in range(max_len):
+    for k in range(min(max_len, n_frames)):  # a run cannot outlast the recording
         shifted = starts & (lengths > k)
         if k:
             shifted = np.concatenate([np.zeros((n_cams, k, n_joints), bool),

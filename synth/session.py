@@ -25,7 +25,7 @@ import pandas as pd
 
 from calibration import CameraRig, save_board
 from poses import Poses
-from poses.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, make_folder, write_text_atomic
 from poses.io.dlc import save_dlc
 from poses.skeleton import Skeleton, save_skeleton
 
@@ -166,8 +166,7 @@ def make_session(
     from .forelimb import FORELIMB_SKELETON, simulate_reach
     from .render_board import board_poses
 
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    root = make_folder(out, "session folder")
     rig = make_rig(n_cams, size, seed)
     board = default_board()
     skeleton = FORELIMB_SKELETON

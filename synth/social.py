@@ -31,7 +31,7 @@ import numpy as np
 
 from calibration import Board, CameraRig, save_board
 from poses import Poses
-from poses.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, make_folder, write_text_atomic
 from poses.io.dlc import save_dlc
 from poses.skeleton import Skeleton, save_skeleton
 
@@ -134,8 +134,7 @@ def make_social_session(out: str | Path, n_animals: int = 3, n_cams: int = 6,
 
     from .render_board import board_poses
 
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    root = make_folder(out, "session folder")
     rig = make_open_field_rig(n_cams, size, seed)
     names = mouse_names(n_animals)
     skeleton = MOUSE_SKELETON

@@ -26,6 +26,7 @@ from poses import (
     parse_inputs,
     save_poses,
 )
+from poses.atomic import check_output
 from poses.errors import InputError
 from poses.io.registry import writer_format
 
@@ -105,7 +106,8 @@ def load_inputs(inputs: Mapping[str, Path] | PoseViews, camera_names: Sequence[s
 
 def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more,
                   report_out: str | Path | None = None) -> None:
-    """Refuse outputs that would write over an input or over each other (before any work).
+    """Refuse outputs that would write over an input or over each other, or that cannot be
+    written (a folder, a link, under a file, a read-only folder), before any work.
 
     ``report_out`` adds the report and its identity CSV beside it
     (:func:`.multi.identity_csv_path`) to the outputs.
@@ -113,7 +115,7 @@ def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more,
     Raises
     ------
     InputError
-        Naming the output and the file it would replace.
+        Naming the output and the file it would replace or why it cannot be written.
     """
     def same(a, b) -> bool:
         a, b = Path(a), Path(b)
@@ -128,6 +130,8 @@ def check_outputs(out: str | Path, angles_out: str | Path | None, inputs, *more,
 
         outputs += [("--report", report_out), ("--report", identity_csv_path(report_out))]
     outputs = [(what, target) for what, target in outputs if target is not None]
+    for what, target in outputs:
+        check_output(target, what)
     for i, (what, target) in enumerate(outputs):
         if any(same(target, earlier) for _, earlier in outputs[:i]):
             if what == "--angles":
@@ -273,6 +277,8 @@ def triangulate_files(calibration: str | Path, inputs: Mapping[str, Path], out: 
     check_choice(identity, ("auto", "yes", "no"), "identity")
     if individuals is not None:
         individuals = check_range(individuals, "individuals", 1, integer=True)
+    if fps is not None:
+        fps = check_range(fps, "fps", 0, low_open=True)
     association_options(dict(association or {}))
     more = [skeleton] if isinstance(skeleton, (str, Path)) else []
     check_outputs(out, angles_out, [calibration, *inputs.values()], *more,

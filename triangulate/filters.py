@@ -75,7 +75,7 @@ def fill_gaps(points3d: np.ndarray, max_gap: int) -> np.ndarray:
     """
     max_gap = int(max_gap)
     if max_gap < 0:
-        raise InputError(f"gap filling takes a number of frames >= 0, got {max_gap}")
+        raise InputError(f"fill_gaps (gap filling) takes a number of frames >= 0, got {max_gap}")
     X = np.array(points3d, dtype=np.float64)
     if max_gap == 0:
         return X
@@ -107,8 +107,8 @@ def check_lowpass(cutoff_hz: float, fps: float) -> None:
     if not (np.isfinite(fps) and fps > 0):
         raise InputError(f"low-pass filtering needs the frame rate (fps > 0), got {fps}")
     if not 0 < cutoff_hz < fps / 2:
-        raise InputError(f"low-pass cutoff must be within (0, fps/2 = {fps / 2}) Hz, "
-                         f"got {cutoff_hz}")
+        raise InputError(f"lowpass_hz (low-pass cutoff) must be within (0, fps/2 = {fps / 2}) "
+                         f"Hz, got {cutoff_hz}")
 
 
 def lowpass(points3d: np.ndarray, cutoff_hz: float, fps: float, order: int = 4) -> np.ndarray:

@@ -45,7 +45,7 @@ def check_post_steps(keypoints: Sequence[str], fill_gaps: int = 0,
         or alignment options naming unknown bodyparts.
     """
     if fill_gaps and (int(fill_gaps) != fill_gaps or fill_gaps < 0):
-        raise InputError(f"gap filling takes a number of frames >= 0, got {fill_gaps}")
+        raise InputError(f"fill_gaps (gap filling) takes a number of frames >= 0, got {fill_gaps}")
     if lowpass_hz:
         if fps is None:
             raise InputError("the low-pass filter needs the frame rate; pass --fps (or set "

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from calibration import load_rig
-from poses.atomic import write_text_atomic
+from poses.atomic import make_folder, write_text_atomic
 from synth import load_points3d_csv, make_session
 from synth.preview import session_preview
 from triangulate import load_skeleton
@@ -68,8 +68,15 @@ def run_demo(out: str | Path = "demo_out", session: str | Path | None = None,
     summary : dict (also written to ``out/summary.json``)
     """
     t0 = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out, "--out folder")
+    model_dir = None if train else Path(model) if model is not None else SHIPPED_MODEL
+    if model_dir is not None:  # a missing or incomplete model refused before any stage
+        from pose2d.model_folder import read_settings
+
+        if not model_dir.is_dir():
+            raise FileNotFoundError(f"model folder {model_dir} does not exist")
+        read_settings(model_dir)
+        record = model_record(model_dir)
     root = _session(out, session, fresh, seed)
     meta = json.loads((root / "session.json").read_text(encoding="utf-8"))
     summary: dict = {"session": str(root), "seed": meta.get("seed"), "seconds": {}}
@@ -84,12 +91,10 @@ def run_demo(out: str | Path = "demo_out", session: str | Path | None = None,
     summary["seconds"]["calibration"] = summary["calibration"]["seconds"]
 
     t = time.perf_counter()
-    if train:
+    if model_dir is None:
         model_dir = train_model(out)
         summary["seconds"]["train"] = round(time.perf_counter() - t, 2)
-    else:
-        model_dir = Path(model) if model is not None else SHIPPED_MODEL
-    record = model_record(model_dir)
+        record = model_record(model_dir)
     if meta.get("seed") == _training_seed(model_dir) and root != SAMPLE_DATA:
         log.warning("the session's seed %s is the model's training session's: the 2D errors "
                     "are not held out", meta.get("seed"))

@@ -15,6 +15,7 @@ import numpy as np
 from calibration import CameraRig, load_board
 from calibration.api import calibrate
 from calibration.validate import compare_rigs, rigid_alignment
+from poses.atomic import make_folder
 from triangulate.files import load_inputs
 
 from .calibration_report import write_calibration_report
@@ -159,7 +160,7 @@ def render_stage(root: Path, out: Path, rig: CameraRig, points3d: np.ndarray, sk
         return {"status": "viz3d unavailable", "reason": str(exc),
                 "seconds": round(time.perf_counter() - t, 2)}
     folder = out / "render"
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     n = len(points3d)
     counts = np.isfinite(points3d).all(axis=-1).sum(axis=1)
     frame = int(np.argmax(counts[n // 4: 3 * n // 4 + 1])) + n // 4  # a full pose mid-way

@@ -314,7 +314,8 @@ def save_c3d(poses: Poses, path: str | Path) -> Path:
     Raises
     ------
     InputError
-        2D poses, no fps or units, frame numbers with gaps, no frames, or names with ``:``.
+        2D poses, no fps or units, frame numbers with gaps, no frames, names with ``:``, or
+        a file that could not be written completely (a full disk).
     """
     import ezc3d
 
@@ -364,6 +365,12 @@ def save_c3d(poses: Poses, path: str | Path) -> Path:
             c3d.write(str(tmp))
         except (RuntimeError, OSError, ValueError, TypeError) as exc:
             raise InputError(f"{path}: ezc3d cannot write these poses as C3D ({exc})") from None
+        try:  # ezc3d reports no write error (a full disk leaves a short file): check it
+            check_c3d_structure(tmp)
+        except InputError:
+            raise InputError(f"{path}: the C3D file was not written completely (ezc3d left a "
+                             f"short or damaged file); is the disk full? {path.name} is left "
+                             f"as it was") from None
     return path
 
 

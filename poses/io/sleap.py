@@ -115,11 +115,20 @@ def _track_names(names: list[str], n_tracks: int) -> list[str]:
     return [n if out.index(n) == i else f"{n}_{i}" for i, n in enumerate(out)]
 
 
+def _numbers(f, key: str, path: Path) -> np.ndarray:
+    """Dataset ``key`` as float64; an InputError naming it when it holds no numbers."""
+    try:
+        return np.asarray(f[key][()], dtype=np.float64)
+    except (TypeError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: dataset {key!r} does not hold numbers ({exc}); expected "
+                         f"{_EXPECT}") from None
+
+
 def _read(f, path: Path) -> Poses:
     where = str(path)
     if "tracks" not in f:
         raise InputError(f"{path}: no 'tracks' dataset; expected {_EXPECT}")
-    tracks = np.asarray(f["tracks"][()], dtype=np.float64)
+    tracks = _numbers(f, "tracks", path)
     if tracks.ndim != 4 or tracks.shape[1] != 2:
         raise InputError(f"{path}: 'tracks' has shape {tracks.shape}; expected (n_tracks, 2, "
                          f"n_nodes, n_frames) as SLEAP writes it")
@@ -138,7 +147,7 @@ def _read(f, path: Path) -> Poses:
         raise InputError(f"{path}: {len(nodes)} node_names for {n_nodes} nodes in 'tracks'")
     conf = None
     if "point_scores" in f:
-        scores = np.asarray(f["point_scores"][()], dtype=np.float64)
+        scores = _numbers(f, "point_scores", path)
         if scores.shape != (n_tracks, n_nodes, n_frames):
             raise InputError(f"{path}: 'point_scores' has shape {scores.shape}; expected "
                              f"(n_tracks, n_nodes, n_frames) = {(n_tracks, n_nodes, n_frames)}")

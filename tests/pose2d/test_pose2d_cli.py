@@ -35,7 +35,7 @@ def test_commands(dlc_project, tmp_path, capsys):
     assert (tmp_path / "out" / "v.h5").is_file() and (tmp_path / "out" / "v.csv").is_file()
     assert main(["extract-frames", str(video), "-o", str(tmp_path / "ld"), "-n", "3"]) == 0
     assert main(["extract-outliers", str(video), "--analysis", str(tmp_path / "out" / "v.h5"),
-                 "-o", str(tmp_path / "ld2"), "--pcutoff", "1.1", "-n", "2"]) == 0
+                 "-o", str(tmp_path / "ld2"), "--pcutoff", "1.0", "-n", "2"]) == 0
     assert len(list((tmp_path / "ld2").glob("*.png"))) == 2
 
 

@@ -9,6 +9,24 @@ import typer
 from ..cli import app
 
 
+def _check_outputs(output: Path, report: Path | None, inputs: list[str], board: Path,
+                   intrinsics: Path | None) -> None:
+    """Refuse, before the detection, outputs that cannot be written or would replace an
+    input (the board, the --intrinsics calibration, a camera's video)."""
+    from calibration.errors import InputError
+    from poses.atomic import check_output, check_output_folder, same_file
+
+    check_output(output, "-o")
+    if report is not None:
+        check_output_folder(report, "--report")
+    sources = [("--board", board), ("--intrinsics", intrinsics)]
+    sources += [("input", Path(p)) for i in inputs for p in {i, i.split("=", 1)[-1]}]
+    for what, src in sources:
+        if src is not None and same_file(output, src):
+            raise InputError(f"-o {output} would write over the {what} file {src}; choose "
+                             f"another output path")
+
+
 @app.command()
 def calibrate(
     inputs: list[str] = typer.Argument(..., help="PATH or NAME=PATH per camera: a video, a "
@@ -47,6 +65,7 @@ def calibrate(
         raise InputError(f"--step must be at least 1, got {step}")
     if sample not in SAMPLING:
         raise InputError(f"--sample must be {' or '.join(SAMPLING)}, got {sample!r}")
+    _check_outputs(output, report, inputs, board, intrinsics)
     b = load_board(board)
     cache_dir = cache if cache is not None else output.resolve().parent / ".tripose-cache"
     result = run(inputs, b, fisheye=fisheye, intrinsics=intrinsics, step=step,

@@ -10,6 +10,9 @@ from calibration.errors import InputError
 
 from ..cli import app
 
+#: Largest image side ``--size`` takes (8K video is 7680 wide).
+MAX_SIDE = 8192
+
 
 def _parse_size(text: str) -> tuple[int, int]:
     try:
@@ -20,6 +23,8 @@ def _parse_size(text: str) -> tuple[int, int]:
         ) from None
     if w < 64 or h < 64 or w % 2 or h % 2:
         raise InputError(f"--size must be even and at least 64x64 pixels, got {w}x{h}")
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise InputError(f"--size must be at most {MAX_SIDE}x{MAX_SIDE} pixels, got {w}x{h}")
     return w, h
 
 
@@ -59,8 +64,8 @@ def synth(
         raise InputError(f"--cameras must be between 2 and 16, got {cameras}")
     if frames < 1:
         raise InputError(f"--frames must be at least 1, got {frames}")
-    if noise_px < 0:
-        raise InputError(f"--noise-px must be >= 0, got {noise_px}")
+    if not 0 <= noise_px < float("inf"):
+        raise InputError(f"--noise-px must be a finite number >= 0, got {noise_px}")
     if not 0 <= outlier_rate <= 1:
         raise InputError(f"--outlier-rate must be within [0, 1], got {outlier_rate}")
     if calibration_frames is not None and calibration_frames < 1:

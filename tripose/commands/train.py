@@ -56,6 +56,9 @@ def train(
     if bootstrap < 0:
         raise typer.BadParameter(f"must be 0 (off) or a number of rounds, got {bootstrap}",
                                  param_hint="--bootstrap")
+    from poses.atomic import check_output_folder
+
+    check_output_folder(out, "--out model folder")
     if bootstrap:
         r = _bootstrap(data, out, cfg, weights, bootstrap, calibration, bootstrap_frames)
     else:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,14 @@ def _unit_interval(v: float) -> str | None:
     return None if 0.0 <= v <= 1.0 else "must be within [0, 1]"
 
 
+def _regex(v: str) -> str | None:
+    try:
+        re.compile(v)
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc})"
+    return None
+
+
 def _odd_or_zero(v: int) -> str | None:
     return None if v == 0 or (v > 0 and v % 2 == 1) else "must be 0 (off) or an odd number"
 
@@ -95,7 +105,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sessions": Key((list,), [], "session folders to process (empty: every subfolder "
                         "holding videos-raw/ or the 2D files)", item=str),
         "cam_regex": Key((str,), "", "regex on a file's stem whose first group is the camera "
-                         "name (anipose's cam_regex, e.g. '-cam([A-Z])$'); empty: the stem"),
+                         "name (anipose's cam_regex, e.g. '-cam([A-Z])$'); empty: the stem",
+                         check=_regex),
         "video_extension": Key((str,), "mp4", "suffix of the videos, without the dot"),
         "skeleton": Key((str, dict), "skeleton.toml", "skeleton TOML (relative to the "
                         "project) or an inline table (bodyparts, limbs, weak_limbs, angles)"),
@@ -211,7 +222,8 @@ def validate_config(data: dict, where: str = CONFIG_NAME) -> dict:
     ------
     InputError
         An unknown section or key (naming it and the allowed ones), a value of the wrong type
-        (naming the key, the expected type and what was found), or out of range.
+        (naming the key, the expected type and what was found), a float that is not finite,
+        an invalid regular expression, or a value out of range.
     """
     unknown = sorted(set(data) - set(SCHEMA))
     if unknown:
@@ -236,6 +248,9 @@ def validate_config(data: dict, where: str = CONFIG_NAME) -> dict:
                                  f"{_describe(v)}")
             if key.types == (float,):
                 v = float(v)
+                if not math.isfinite(v):
+                    raise InputError(f"{where}: {section}.{name} must be a finite number, got "
+                                     f"{v!r}")
             if key.choices is not None and v not in key.choices:
                 raise InputError(f"{where}: {section}.{name} must be one of "
                                  f"{list(key.choices)}, got {v!r}")

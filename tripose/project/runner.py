@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from calibration.errors import InputError
+from poses.atomic import make_folder
 
 from .config import STEPS
 from .layout import Project, open_project
@@ -96,7 +97,7 @@ def _session_log(path: Path | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, "session folder")
     fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "the session log")
     handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -214,8 +215,9 @@ def run_project(root: str | Path, steps: Sequence[str] | str | None = None, n_jo
         (:mod:`.lock`), or a task's own input error.
     """
     names = parse_steps(steps)
-    if n_jobs == 0:
-        raise InputError("--jobs must be a positive number of tasks, or -1 for every core")
+    if n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"--jobs must be a positive number of tasks, or -1 for every core, "
+                         f"got {n_jobs}")
     project: Project = open_project(root)
     summary: dict = {}
     inner_jobs = 1 if (n_jobs != 1 or scheduler) else None

@@ -11,7 +11,7 @@ from pathlib import Path
 import toml
 
 from calibration.errors import InputError
-from poses.atomic import atomic_path, write_text_atomic
+from poses.atomic import atomic_path, make_folder, write_text_atomic
 
 from .config import CONFIG_NAME, config_template, validate_config
 
@@ -57,8 +57,9 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
     Raises
     ------
     InputError
-        The config exists (without ``force``), a given file is missing, or a session name is
-        not a plain folder name.
+        The config exists (without ``force``), a given file is missing or cannot be read as
+        a board / skeleton, a session name is not a plain folder name, or the project folder
+        cannot be created.
     """
     root = Path(root)
     config = root / CONFIG_NAME
@@ -71,6 +72,15 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
     for src, what in ((board, "board"), (skeleton, "skeleton")):
         if src is not None and not Path(src).is_file():
             raise InputError(f"{what} file {src} does not exist")
+    # a damaged or impossible file is refused now, not at the first `tripose run`
+    if board is not None:
+        from calibration.load_board import load_board
+
+        load_board(board)
+    if skeleton is not None:
+        from poses.skeleton import load_skeleton
+
+        load_skeleton(skeleton)
     values = {k: dict(v) for k, v in (overrides or {}).items()}
     if model is not None:
         if not Path(model).is_dir():
@@ -80,12 +90,12 @@ def init_project(root: str | Path, sessions: Sequence[str] = (), board: str | Pa
         values.setdefault("triangulation", {})["individuals"] = individuals
     text = config_template(values)
     validate_config(toml.loads(text), where=f"{config} (from the given values)")
-    root.mkdir(parents=True, exist_ok=True)
+    make_folder(root, "project folder")
     _copy_in(board, root, "board.toml", "board")
     _copy_in(skeleton, root, "skeleton.toml", "skeleton")
     for name in sessions:
         for sub in SESSION_DIRS:
-            (root / name / sub).mkdir(parents=True, exist_ok=True)
+            make_folder(root / name / sub, "session folder")
     write_text_atomic(config, text)
     return config
 

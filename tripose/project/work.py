@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from poses.atomic import make_folder
 from poses.errors import InputError
 
 __all__ = ["calibrate_rig", "analyze_camera", "triangulate_session", "filter_session",
@@ -74,7 +75,7 @@ def analyze_camera(model: str, video: str, out: str, batch_size: int, filter: st
     from pose2d.analyze import analyze_videos
 
     out_p = Path(out)
-    out_p.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out_p.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.stem}.", dir=out_p.parent))
     try:
         res = analyze_videos(model, [video], tmp, batch_size=batch_size, overwrite=True,
@@ -189,7 +190,7 @@ def render_session(src: str, calibration: str, skeleton: str | dict, movie: str,
     skel = load_skeleton_spec(skeleton).on_bodyparts(pose.keypoints)
     # one individual: its (n_frames, n_joints, 3) points, drawn as always (no name)
     X = pose if pose.n_individuals > 1 else pose.position[:, 0]
-    Path(movie).parent.mkdir(parents=True, exist_ok=True)
+    make_folder(Path(movie).parent)
     # viz3d writes each file atomically itself
     viz3d.render_movie(X, skel, movie, fps=fps, rig=rig)
     if html:
