@@ -1475,7 +1475,7 @@ def _snapshot(paths: list[Path]) -> dict[str, tuple]:
             out[str(p)] = ("link", os.readlink(p), body)
         elif p.is_file():
             out[str(p)] = ("file", hashlib.sha256(p.read_bytes()).hexdigest())
-        elif p.is_dir():
+        elif p.is_dir() and p.name != "__pycache__":  # numba's and Python's caches
             for child in sorted(p.iterdir()):
                 add(child)
 
@@ -1488,7 +1488,7 @@ def _snapshot(paths: list[Path]) -> dict[str, tuple]:
 def _inputs_outside(argv: list[str], tmp: Path) -> list[Path]:
     """The existing paths named in ``argv`` outside ``tmp`` (sample_data files read as is)."""
     found = []
-    for arg in argv:
+    for arg in argv[1:]:  # argv[0] is the command ("triangulate" is also a package folder)
         p = Path(arg.split("=", 1)[-1])
         if p.exists() and tmp not in p.resolve().parents and p.resolve() != REPO:
             found.append(p)
