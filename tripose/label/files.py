@@ -24,7 +24,7 @@ from poses.io.dlc import load_dlc, save_dlc
 from poses.model import DEFAULT_INDIVIDUAL, Poses
 
 if TYPE_CHECKING:
-    from .target import Target, View
+    from .model import Target, View
 
 __all__ = ["Table", "SOURCES", "label_file", "provenance_file", "existing_label_files",
            "scorer_of", "read_label_file", "check_label_files", "file_version", "read_table",

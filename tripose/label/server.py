@@ -31,8 +31,8 @@ from calibration.errors import InputError
 from viz3d.colors import bodypart_colors
 
 from .geometry import epipolar_curves, triangulate_views
+from .model import IMAGE_SUFFIXES, Group, Target
 from .store import BadRequest, Conflict, LabelStore
-from .target import IMAGE_SUFFIXES, Group, Target
 
 __all__ = ["create_app", "run", "new_token", "TOKEN_HEADER", "STATIC"]
 

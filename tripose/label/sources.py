@@ -17,7 +17,7 @@ from poses.io.dlc import SINGLE
 from poses.skeleton import Skeleton, load_skeleton, skeleton_from_dict
 
 from .files import existing_label_files, read_label_file
-from .target import CONFIG_TOML, Target, View
+from .model import CONFIG_TOML, Target, View
 
 __all__ = ["dlc_target", "session_target", "folder_target", "has_images", "subfolders",
            "parse_bodyparts"]

@@ -35,7 +35,7 @@ from .files import (
 )
 
 if TYPE_CHECKING:
-    from .target import Group, Target, View
+    from .model import Group, Target, View
 
 __all__ = ["LabelStore", "Conflict", "BadRequest"]
 
