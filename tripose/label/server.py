@@ -365,6 +365,7 @@ def run(target: Target, host: str = "127.0.0.1", port: int = 0, open_browser: bo
         except OSError as exc:
             raise InputError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another "
                              f"--port (0 picks a free one)") from None
+        sock.listen(128)  # connections made as soon as the URL is printed wait in the queue
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         if on_bound is not None:
