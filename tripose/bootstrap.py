@@ -31,7 +31,7 @@ from poses.atomic import atomic_path, write_json_atomic, write_text_atomic
 from poses.io.dlc import save_dlc
 
 __all__ = ["BootstrapConfig", "PseudoLabels", "read_frames", "pseudo_labels",
-           "write_pseudo_labels", "bootstrap"]
+           "write_pseudo_labels", "kept_frames", "bootstrap"]
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +142,18 @@ def read_frames(video: str | Path, frames: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _predict(model_dir: Path, images: list, device: str) -> tuple[np.ndarray, np.ndarray]:
+def _load_predictor(model_dir: Path, device: str):
     from pose2d.inference import Predictor
-    from pose2d.metrics import predict_frames
     from pose2d.model_folder import load_model
 
     net, settings = load_model(model_dir)
-    return predict_frames(Predictor(net, settings, device=device), images)
+    return Predictor(net, settings, device=device)
+
+
+def _predict(predictor, images: list) -> tuple[np.ndarray, np.ndarray]:
+    from pose2d.metrics import predict_frames
+
+    return predict_frames(predictor, images)
 
 
 def pseudo_labels(model_dir: str | Path, videos: dict, rig, frames: np.ndarray,
@@ -174,9 +179,10 @@ def pseudo_labels(model_dir: str | Path, videos: dict, rig, frames: np.ndarray,
     cfg = cfg or BootstrapConfig()
     frames = np.asarray(frames, dtype=np.int64)
     cams = list(rig.names)
+    predictor = _load_predictor(Path(model_dir), device)  # once for every camera
     xy, conf = [], []
     for cam in cams:
-        p, c = _predict(Path(model_dir), read_frames(videos[cam], frames), device)
+        p, c = _predict(predictor, read_frames(videos[cam], frames))
         xy.append(p)
         conf.append(c)
     xy, conf = np.stack(xy), np.stack(conf)  # (C, N, J, 2), (C, N, J)
@@ -209,17 +215,32 @@ def pseudo_labels(model_dir: str | Path, videos: dict, rig, frames: np.ndarray,
     return PseudoLabels(frames, cams, pts, confidence, X, xy, stats)
 
 
-def as_labeled_frames(pl: PseudoLabels, videos: dict, bodyparts: list[str]) -> LabeledFrames:
-    """The kept pseudo-labelled (camera, instant) frames as training frames.
+def kept_frames(pl: PseudoLabels, videos: dict) -> dict:
+    """The pseudo-labelled frames of each camera, decoded once.
 
-    Names are ``<camera video name>#<frame>`` as for synthetic sessions.
+    Returns
+    -------
+    dict camera -> (rows, images): ``rows`` (k,) int positions in ``pl.frames`` with at least
+    one pseudo-label, ``images`` their k (H, W, 3) uint8 RGB frames
     """
-    images, pts, names = [], [], []
+    out = {}
     for c, cam in enumerate(pl.cameras):
         rows = np.flatnonzero(np.isfinite(pl.points2d[c]).all(axis=-1).any(axis=-1))
-        if not len(rows):
-            continue
-        imgs = read_frames(videos[cam], pl.frames[rows])
+        out[cam] = (rows, read_frames(videos[cam], pl.frames[rows]) if len(rows) else [])
+    return out
+
+
+def as_labeled_frames(pl: PseudoLabels, videos: dict, bodyparts: list[str],
+                      kept: dict | None = None) -> LabeledFrames:
+    """The kept pseudo-labelled (camera, instant) frames as training frames.
+
+    Names are ``<camera video name>#<frame>`` as for synthetic sessions; ``kept``: what
+    :func:`kept_frames` returned (decoded here when None).
+    """
+    kept = kept_frames(pl, videos) if kept is None else kept
+    images, pts, names = [], [], []
+    for c, cam in enumerate(pl.cameras):
+        rows, imgs = kept[cam]
         for r, img in zip(rows, imgs, strict=True):
             images.append(img)
             pts.append(pl.points2d[c, r])
@@ -230,13 +251,14 @@ def as_labeled_frames(pl: PseudoLabels, videos: dict, bodyparts: list[str]) -> L
 
 
 def write_pseudo_labels(pl: PseudoLabels, videos: dict, bodyparts: list[str], rig,
-                        out_dir: str | Path) -> Path:
+                        out_dir: str | Path, kept: dict | None = None) -> Path:
     """Write one round's pseudo-labels as a frames folder that ``tripose label`` opens.
 
     ``out_dir/<cam>/img<frame>.png``, ``CollectedData_tripose-bootstrap.h5/.csv`` (DeepLabCut
     layout), ``CollectedData_tripose-bootstrap.provenance.csv`` (source ``triangulated``),
     ``out_dir/calibration.toml`` and ``out_dir/pseudo_labels.npz`` (all arrays of
-    :class:`PseudoLabels`). An existing folder is refused (never written over).
+    :class:`PseudoLabels`). An existing folder is refused (never written over). ``kept``:
+    what :func:`kept_frames` returned (decoded here when None).
     """
     from calibration.save_rig import to_anipose_toml
 
@@ -244,13 +266,14 @@ def write_pseudo_labels(pl: PseudoLabels, videos: dict, bodyparts: list[str], ri
     if out_dir.exists() and any(out_dir.iterdir()):
         raise InputError(f"{out_dir} already holds files; move it away or pass another --out")
     out_dir.mkdir(parents=True, exist_ok=True)
+    kept = kept_frames(pl, videos) if kept is None else kept
     width = max(4, len(str(int(pl.frames.max(initial=0)))))
     for c, cam in enumerate(pl.cameras):
         folder = out_dir / cam
         folder.mkdir(exist_ok=True)
-        rows = np.flatnonzero(np.isfinite(pl.points2d[c]).all(axis=-1).any(axis=-1))
+        rows, imgs = kept[cam]
         names, prov = [], ["image,individual,bodypart,source"]
-        for r, img in zip(rows, read_frames(videos[cam], pl.frames[rows]), strict=True):
+        for r, img in zip(rows, imgs, strict=True):
             name = f"img{int(pl.frames[r]):0{width}d}.png"
             with atomic_path(folder / name) as tmp:
                 cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
@@ -334,8 +357,9 @@ def bootstrap(human: LabeledFrames, videos: dict, rig, out: str | Path, train_cf
     summary["rounds"].append({"round": 0, "train": r0})
     for k in range(1, cfg.rounds + 1):
         pl = pseudo_labels(model, videos, rig, frames, cfg, device=device)
-        write_pseudo_labels(pl, videos, human.bodyparts, rig, work / f"pseudo-round{k}")
-        extra = as_labeled_frames(pl, videos, human.bodyparts)
+        kept = kept_frames(pl, videos)
+        write_pseudo_labels(pl, videos, human.bodyparts, rig, work / f"pseudo-round{k}", kept)
+        extra = as_labeled_frames(pl, videos, human.bodyparts, kept)
         log.info("bootstrap round %d: %d pseudo-labelled frames (%d of %d points trusted)", k,
                  len(extra), pl.stats["trusted_points"], pl.stats["points"])
         model = out if k == cfg.rounds else work / f"round{k}"

@@ -35,7 +35,7 @@ def _fake_predictions(monkeypatch, xy_all, frames, corrupt):
     rng = np.random.default_rng(0)
     calls = iter(range(xy_all.shape[0]))
 
-    def fake(model_dir, images, device):
+    def fake(predictor, images):
         c = next(calls)
         p = xy_all[c, frames] + rng.normal(0, 0.3, xy_all[c, frames].shape)
         conf = np.full(p.shape[:2], 0.95)
@@ -45,6 +45,7 @@ def _fake_predictions(monkeypatch, xy_all, frames, corrupt):
                 conf[k, j] = s
         return p, conf
 
+    monkeypatch.setattr(bs, "_load_predictor", lambda model_dir, device: None)
     monkeypatch.setattr(bs, "_predict", fake)
 
 
